@@ -1,0 +1,216 @@
+/**
+ * Chooses and initialises the tfjs backend, fixes its known gradient gaps and
+ * runs the start-up self-test.
+ *
+ * 'auto' tries, in order:
+ * 1. @tensorflow/tfjs-node-gpu, kept only if TensorFlow reports a GPU device.
+ *    A package that loads but finds no GPU is still TensorFlow's native CPU
+ *    kernels, so it is used as such (tfjs-node cannot be loaded beside it:
+ *    both register the same 'tensorflow' backend);
+ * 2. @tensorflow/tfjs-node;
+ * 3. wasm, with the absnas fill-in kernels;
+ * 4. the plain JS cpu backend, with a warning.
+ * Both node packages are optional dependencies; why one could not be loaded
+ * (e.g. a missing libcudart / libcudnn) is kept in `warnings`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { registerDilatedConvGradients } from './conv-gradients';
+import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
+import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
+
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** what was asked for */
+  choice: BackendChoice;
+  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu' */
+  name: string;
+  /** npm package that provides the backend */
+  package: string;
+  /** wasm only: whether the SIMD binary is in use */
+  simd?: boolean;
+  /** wasm only: number of threads (1 in Node) */
+  threads?: number;
+  /** 'gpu' or 'cpu' */
+  device?: string;
+  selfTest: SelfTestResult;
+  warnings: string[];
+}
+
+const PKG_NODE_GPU = '@tensorflow/tfjs-node-gpu';
+const PKG_NODE = '@tensorflow/tfjs-node';
+const PKG_WASM = '@tensorflow/tfjs-backend-wasm';
+const PKG_CPU = '@tensorflow/tfjs-backend-cpu';
+
+let current: BackendInfo | undefined;
+/** which node package registered the 'tensorflow' backend, once one has loaded */
+let nodePackage: string | undefined;
+
+/** The BackendInfo of the last successful selectBackend, if any. */
+export function currentBackendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+export function isBackendChoice(v: unknown): v is BackendChoice {
+  return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
+}
+
+function message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  // keep the first line (a dlopen error names the missing library there)
+  return text.split('\n')[0].trim();
+}
+
+/** Loads an optional package without making TypeScript resolve its types. */
+function optionalRequire(name: string): { ok: true } | { ok: false; error: string } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    require(name);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: message(e) };
+  }
+}
+
+async function activate(name: string): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    if (tf.findBackendFactory(name) == null) return { ok: false, error: `backend '${name}' is not registered` };
+    const ok = await tf.setBackend(name);
+    if (!ok || tf.getBackend() !== name) return { ok: false, error: `tf.setBackend('${name}') failed` };
+    await tf.ready();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: message(e) };
+  }
+}
+
+function usingGpu(): boolean {
+  const b = tf.backend() as unknown as { isUsingGpuDevice?: unknown };
+  return b.isUsingGpuDevice === true;
+}
+
+type Obtained = Omit<BackendInfo, 'choice' | 'selfTest' | 'warnings'>;
+
+async function tryNodeGpu(warnings: string[]): Promise<{ info?: Obtained; error: string }> {
+  if (nodePackage !== PKG_NODE_GPU) {
+    if (nodePackage != null) return { error: `${PKG_NODE_GPU} cannot be loaded beside ${nodePackage}` };
+    const loaded = optionalRequire(PKG_NODE_GPU);
+    if (!loaded.ok) return { error: `${PKG_NODE_GPU} could not be loaded: ${loaded.error}` };
+    nodePackage = PKG_NODE_GPU;
+  }
+  const act = await activate('tensorflow');
+  if (!act.ok) return { error: `${PKG_NODE_GPU} loaded but its backend did not start: ${act.error}` };
+  if (usingGpu()) return { info: { name: 'tensorflow', package: PKG_NODE_GPU, device: 'gpu' }, error: '' };
+  warnings.push(`${PKG_NODE_GPU} loaded but TensorFlow reports no GPU device; it runs on the CPU`);
+  return { info: { name: 'tensorflow', package: PKG_NODE_GPU, device: 'cpu' }, error: 'no GPU device' };
+}
+
+async function tryNode(): Promise<{ info?: Obtained; error: string }> {
+  if (nodePackage == null) {
+    const loaded = optionalRequire(PKG_NODE);
+    if (!loaded.ok) return { error: `${PKG_NODE} could not be loaded: ${loaded.error}` };
+    nodePackage = PKG_NODE;
+  }
+  // (tfjs-node-gpu, when it is the one loaded, also provides the 'tensorflow' backend)
+  const act = await activate('tensorflow');
+  if (!act.ok) return { error: `${nodePackage} loaded but its backend did not start: ${act.error}` };
+  return { info: { name: 'tensorflow', package: nodePackage, device: usingGpu() ? 'gpu' : 'cpu' }, error: '' };
+}
+
+async function tryWasm(): Promise<{ info?: Obtained; error: string }> {
+  registerWasmFillIns();
+  const act = await activate('wasm');
+  if (!act.ok) return { error: `${PKG_WASM} did not start: ${act.error}` };
+  let simd: boolean | undefined;
+  try {
+    simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  } catch {
+    simd = undefined;
+  }
+  return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount() }, error: '' };
+}
+
+async function tryCpu(): Promise<{ info?: Obtained; error: string }> {
+  const act = await activate('cpu');
+  if (!act.ok) return { error: `the cpu backend did not start: ${act.error}` };
+  return { info: { name: 'cpu', package: PKG_CPU, device: 'cpu' }, error: '' };
+}
+
+async function resolve(choice: BackendChoice, warnings: string[], log: (m: string) => void): Promise<Obtained> {
+  const need = async (r: { info?: Obtained; error: string }): Promise<Obtained> => {
+    if (r.info == null) throw new Error(`Backend '${choice}' is not available: ${r.error}`);
+    return r.info;
+  };
+  switch (choice) {
+    case 'tensorflow-gpu': {
+      const r = await tryNodeGpu(warnings);
+      if (r.info != null && r.info.device !== 'gpu') {
+        throw new Error(
+          `Backend 'tensorflow-gpu' is not available: ${PKG_NODE_GPU} loaded but TensorFlow reports no GPU device ` +
+            `(check the CUDA and cuDNN libraries, libcudart and libcudnn, and the driver)`,
+        );
+      }
+      return need(r);
+    }
+    case 'tensorflow':
+      return need(await tryNode());
+    case 'wasm':
+      return need(await tryWasm());
+    case 'cpu':
+      return need(await tryCpu());
+    case 'auto': {
+      const gpu = await tryNodeGpu(warnings);
+      if (gpu.info != null) return gpu.info;
+      warnings.push(gpu.error);
+      log(`backend: ${gpu.error}`);
+      const node = await tryNode();
+      if (node.info != null) return node.info;
+      warnings.push(node.error);
+      log(`backend: ${node.error}`);
+      const wasm = await tryWasm();
+      if (wasm.info != null) return wasm.info;
+      warnings.push(wasm.error);
+      log(`backend: ${wasm.error}`);
+      const cpu = await tryCpu();
+      if (cpu.info == null) throw new Error(`No tfjs backend could be started: ${cpu.error}`);
+      warnings.push('falling back to the plain JS cpu backend, which is slow');
+      return cpu.info;
+    }
+    default:
+      throw new Error(`Unknown backend choice '${String(choice)}'; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+}
+
+/**
+ * Selects, initialises and self-tests a backend; records and returns what
+ * was obtained. An explicit choice that cannot be had throws an Error that
+ * names the missing package or library.
+ */
+export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: string) => void = () => undefined): Promise<BackendInfo> {
+  if (!isBackendChoice(choice)) {
+    throw new Error(`Unknown backend choice '${String(choice)}'; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const warnings: string[] = [];
+  // backend-independent fixes: harmless where unused, so always in place
+  registerDilatedConvGradients();
+  registerCpuFixes();
+  const got = await resolve(choice, warnings, log);
+  const selfTest = await backendSelfTest({ tolerance: got.device === 'gpu' ? 1e-2 : 1e-3 });
+  if (!selfTest.ok) warnings.push(`backend self-test failed: ${describeSelfTestFailures(selfTest).join('; ')}`);
+  const info: BackendInfo = { choice, ...got, selfTest, warnings };
+  current = info;
+  const extras = [
+    info.device,
+    info.simd === undefined ? undefined : info.simd ? 'simd' : 'no simd',
+    info.threads === undefined ? undefined : `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
+  ].filter((v) => v !== undefined);
+  log(
+    `backend: ${info.name} (${info.package}${extras.length ? ', ' + extras.join(', ') : ''}); ` +
+      `self-test ${selfTest.ok ? 'ok' : 'FAILED'} in ${selfTest.ms} ms`,
+  );
+  if (!selfTest.ok) log(`backend: ${warnings[warnings.length - 1]}`);
+  return info;
+}

@@ -1,0 +1,222 @@
+import type { JsonSchema } from '../plugin/plugin';
+
+/**
+ * The JSON schema (draft-07) of a run configuration. It is the source of
+ * truth for users: every object rejects unknown keys (so that typos fail),
+ * and every setting but the search space has a default. Plugin options are
+ * open objects here; validate.ts puts each plugin's own schema in their place.
+ */
+
+/** A plugin reference: `{ plugin, options }`; `options` defaults to `{}`. */
+export function pluginRefSchema(description: string, defaultPlugin?: string): JsonSchema {
+  const schema: JsonSchema = {
+    type: 'object',
+    description,
+    additionalProperties: false,
+    required: ['plugin'],
+    properties: {
+      plugin: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'npm package name of the plugin, or a path to it (relative to the preset file that names it)',
+      },
+      options: {
+        type: 'object',
+        description: "the plugin's options (checked against the plugin's own schema)",
+        default: {},
+      },
+    },
+  };
+  if (defaultPlugin !== undefined) schema.default = { plugin: defaultPlugin, options: {} };
+  return schema;
+}
+
+/**
+ * How a supernet is trained (SGD with momentum and a learning-rate schedule).
+ * Searcher plugins may embed it in their options schemas; a missing object
+ * becomes `{}` and then takes every default.
+ */
+export const trainConfigSchema: JsonSchema = {
+  type: 'object',
+  description: 'supernet training: SGD with momentum and a learning-rate schedule',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    batchSize: { type: 'integer', minimum: 1, default: 64, description: 'images per step' },
+    learningRate: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 0.025,
+      description: 'initial learning rate',
+    },
+    minLearningRate: {
+      type: 'number',
+      minimum: 0,
+      default: 0.001,
+      description: 'final learning rate of the cosine or linear schedule',
+    },
+    schedule: {
+      type: 'string',
+      enum: ['cosine', 'linear', 'constant'],
+      default: 'cosine',
+      description: 'learning-rate schedule over the training epochs',
+    },
+    momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9 },
+    nesterov: { type: 'boolean', default: true },
+    weightDecay: { type: 'number', minimum: 0, default: 5e-4, description: 'L2 weight decay' },
+    gradientClip: {
+      type: 'number',
+      minimum: 0,
+      default: 5,
+      description: 'clip the global gradient norm to this value (0 = off)',
+    },
+    stepsPerEpoch: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'limit the steps of an epoch (0 = a full pass over the training split)',
+    },
+    augment: {
+      type: 'boolean',
+      default: false,
+      description: 'random crop (zero padding 4) and horizontal flip',
+    },
+  },
+};
+
+const dataSchema: JsonSchema = {
+  type: 'object',
+  description: 'the dataset and its splits',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    dataset: { type: 'string', enum: ['mnist', 'synthetic'], default: 'mnist' },
+    trainSize: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'images used for training (0 = all the training images left after validation)',
+    },
+    valSize: {
+      type: 'integer',
+      minimum: 0,
+      default: 5000,
+      description: 'validation images, carved from the official training set',
+    },
+    testSize: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'images used from the official test set (0 = all)',
+    },
+    cacheDir: { type: 'string', minLength: 1, description: 'where fetched datasets are cached' },
+  },
+};
+
+const dropPolicySchema: JsonSchema = {
+  type: 'object',
+  description: 'which operators a shrinking round drops',
+  additionalProperties: false,
+  default: { kind: 'global', count: 7 },
+  properties: {
+    kind: {
+      type: 'string',
+      enum: ['global', 'per-choice'],
+      default: 'global',
+      description:
+        "'global': the `count` lowest-ranked operators of the whole space; 'per-choice': up to `count` per choice",
+    },
+    count: { type: 'integer', minimum: 1, default: 7, description: 'operators dropped per round' },
+  },
+};
+
+const shrinkSchema: JsonSchema = {
+  type: 'object',
+  description: 'angle-based search space shrinking (ABS)',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    metric: pluginRefSchema('the metric that ranks operators', '@absnas/metric-angle'),
+    threshold: {
+      type: 'number',
+      minimum: 1,
+      default: 1e6,
+      description: 'stop when the space has at most this many child models',
+    },
+    policy: dropPolicySchema,
+    epochsBeforeFirstRound: { type: 'integer', minimum: 0, default: 1 },
+    epochsPerRound: { type: 'integer', minimum: 1, default: 1 },
+    childrenPerOperator: {
+      type: 'integer',
+      minimum: 1,
+      default: 100,
+      description: 'children sampled per operator when scores are sampled',
+    },
+    enumerateUpTo: {
+      type: 'integer',
+      minimum: 0,
+      default: 20000,
+      description: 'score every child when the space has at most this many',
+    },
+    retakeBaseAfterDrops: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 're-take the base weights once, after more than this many operators were dropped (0 = never)',
+    },
+    maxRounds: { type: 'integer', minimum: 1, default: 50 },
+    train: trainConfigSchema,
+  },
+};
+
+export const coreConfigSchema: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'absnas run configuration',
+  type: 'object',
+  additionalProperties: false,
+  required: ['space'],
+  properties: {
+    $schema: { type: 'string', description: 'the JSON schema of this file, for editors' },
+    extends: {
+      type: ['string', 'array'],
+      items: { type: 'string', minLength: 1 },
+      minLength: 1,
+      description: 'preset(s) this one builds on, relative to this file; applied in order, this file wins',
+    },
+    description: { type: 'string' },
+    name: { type: 'string', minLength: 1, default: 'run', description: 'the name of the run' },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      default: 0,
+      description: 'seeds every random choice of the run',
+    },
+    backend: {
+      type: 'string',
+      enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+      default: 'auto',
+      description: 'tfjs backend; auto picks the fastest one installed',
+    },
+    data: dataSchema,
+    space: pluginRefSchema('the search space plugin'),
+    shrink: shrinkSchema,
+    search: pluginRefSchema('the searcher plugin that picks the final architecture', '@absnas/spos'),
+    plugins: {
+      type: 'array',
+      description: 'extension plugins (hooks only)',
+      items: pluginRefSchema('an extension plugin'),
+      default: [],
+    },
+    output: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        progress: { type: 'boolean', default: true, description: 'show progress of long work' },
+      },
+    },
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The run configuration, as validated (defaults applied). The JSON schema in
+ * schema.ts is the source of truth for users; these types mirror it.
+ */
+
+export interface PluginRef {
+  /** npm package name, or a path (relative to the preset file) to a plugin package/module. */
+  plugin: string;
+  options: Record<string, unknown>;
+}
+
+/** How a supernet is trained: SGD with momentum and a learning-rate schedule. */
+export interface TrainConfig {
+  batchSize: number;
+  learningRate: number;
+  /** Final learning rate of the cosine/linear schedule. */
+  minLearningRate: number;
+  schedule: 'cosine' | 'linear' | 'constant';
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value (0 = off). */
+  gradientClip: number;
+  /** Limit the steps of an epoch (0 = a full pass over the training split). */
+  stepsPerEpoch: number;
+  /** Random crop (padding 4) and horizontal flip. */
+  augment: boolean;
+}
+
+export type DropPolicyConfig =
+  | { kind: 'global'; count: number }
+  | { kind: 'per-choice'; count: number };
+
+export interface ShrinkConfig {
+  enabled: boolean;
+  metric: PluginRef;
+  /** Stop when the space has at most this many child models. */
+  threshold: number;
+  policy: DropPolicyConfig;
+  epochsBeforeFirstRound: number;
+  epochsPerRound: number;
+  /** Children sampled per operator when scores are sampled. */
+  childrenPerOperator: number;
+  /** Score every child when the space has at most this many (NB201: all 15,625). */
+  enumerateUpTo: number;
+  /** Re-take the base weights W0 once, after more than this many operators were dropped (0 = never). */
+  retakeBaseAfterDrops: number;
+  maxRounds: number;
+  train: TrainConfig;
+}
+
+export interface DataConfig {
+  dataset: 'mnist' | 'synthetic';
+  /** Images used from the official training set (0 = all); validation is carved from it. */
+  trainSize: number;
+  valSize: number;
+  /** Images used from the official test set (0 = all). */
+  testSize: number;
+  /** Where fetched datasets are cached (default ~/.cache/absnas). */
+  cacheDir?: string;
+}
+
+export interface RunConfig {
+  name: string;
+  seed: number;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  data: DataConfig;
+  space: PluginRef;
+  shrink: ShrinkConfig;
+  search: PluginRef;
+  /** Extension plugins (hooks only). */
+  plugins: PluginRef[];
+  output: { progress: boolean };
+}

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../util/rng';
+
+/** Values of named tensors, detached from tfjs (for W0, checkpoints, angles). */
+export type WeightSnapshot = Map<string, Float32Array>;
+
+/**
+ * Owns the tfjs variables of a supernet: trainable parameters (in creation
+ * order, which is the canonical order) and non-trainable buffers such as the
+ * batch-norm running statistics. Initialisation draws from a seeded Rng so a
+ * supernet is identical on every backend.
+ */
+let storeCount = 0;
+
+export class ParamStore {
+  readonly params = new Map<string, tf.Variable>();
+  readonly buffers = new Map<string, tf.Variable>();
+  /** tfjs variable names are global: prefix them so that supernets can coexist. */
+  private readonly prefix = `absnas${++storeCount}/`;
+
+  constructor(private readonly rng: Rng) {}
+
+  /** PyTorch's default conv/linear initialisation: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+  uniformFanIn(name: string, shape: number[], fanIn: number): tf.Variable {
+    const bound = 1 / Math.sqrt(fanIn);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = (this.rng.next() * 2 - 1) * bound;
+    return this.addParam(name, tf.tensor(v, shape));
+  }
+
+  constant(name: string, shape: number[], value: number): tf.Variable {
+    return this.addParam(name, tf.fill(shape, value));
+  }
+
+  buffer(name: string, shape: number[], value: number): tf.Variable {
+    if (this.buffers.has(name)) throw new Error(`duplicate buffer ${name}`);
+    const v = tf.tidy(() => tf.variable(tf.fill(shape, value), false, this.prefix + name));
+    this.buffers.set(name, v);
+    return v;
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`unknown parameter ${name}`);
+    return v;
+  }
+
+  /** Copy the current values of the named parameters (all of them by default). */
+  snapshot(names: Iterable<string> = this.params.keys()): WeightSnapshot {
+    const out: WeightSnapshot = new Map();
+    for (const name of names) out.set(name, this.get(name).dataSync() as Float32Array);
+    return out;
+  }
+
+  /** Values of buffers (running statistics), for checkpoints. */
+  snapshotBuffers(): WeightSnapshot {
+    const out: WeightSnapshot = new Map();
+    for (const [name, v] of this.buffers) out.set(name, v.dataSync() as Float32Array);
+    return out;
+  }
+
+  load(values: WeightSnapshot, which: 'params' | 'buffers' = 'params'): void {
+    const target = which === 'params' ? this.params : this.buffers;
+    for (const [name, data] of values) {
+      const v = target.get(name);
+      if (!v) throw new Error(`unknown ${which === 'params' ? 'parameter' : 'buffer'} ${name}`);
+      if (v.size !== data.length) throw new Error(`${name}: expected ${v.size} values, got ${data.length}`);
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    for (const v of this.buffers.values()) v.dispose();
+    this.params.clear();
+    this.buffers.clear();
+  }
+
+  private addParam(name: string, init: tf.Tensor): tf.Variable {
+    if (this.params.has(name)) throw new Error(`duplicate parameter ${name}`);
+    const v = tf.variable(init, true, this.prefix + name);
+    init.dispose();
+    this.params.set(name, v);
+    return v;
+  }
+}

@@ -1,0 +1,30 @@
+import type { DependencyContainer } from 'tsyringe';
+
+/** The major version of the plugin API that this core implements (semver). */
+export const PLUGIN_API_VERSION = '1.0.0';
+
+export type PluginKind = 'space' | 'metric' | 'searcher' | 'extension';
+
+/** A JSON schema (draft 2020-12 / draft-07 subset that ajv accepts). */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * What a plugin package exports (as `default` or as `plugin`). A plugin
+ * registers its component under the token of its kind (SEARCH_SPACE, METRIC,
+ * SEARCHER) and may tap hooks through the HOOKS token.
+ */
+export interface AbsnasPlugin<Options = Record<string, unknown>> {
+  name: string;
+  /** Semver of the plugin API it was built for; the major must match PLUGIN_API_VERSION's. */
+  apiVersion: string;
+  kind: PluginKind;
+  description?: string;
+  /** Schema of this plugin's `options` object in the config. */
+  schema: JsonSchema;
+  register(container: DependencyContainer, options: Options): void;
+}
+
+/** Typed identity helper so plugin authors get checking without importing types. */
+export function definePlugin<O>(plugin: AbsnasPlugin<O>): AbsnasPlugin<O> {
+  return plugin;
+}

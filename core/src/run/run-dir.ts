@@ -1,0 +1,38 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+
+/** The directory of one run: config, events, artifacts, result and report. */
+export class RunDirectory {
+  private readonly eventsFile: string;
+
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    this.eventsFile = path.join(dir, 'events.jsonl');
+  }
+
+  /** A fresh directory under `root` named after the run and the time. */
+  static fresh(root: string, name: string): RunDirectory {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+    let dir = path.join(root, `${name}-${stamp}`);
+    for (let i = 2; fs.existsSync(dir); i++) dir = path.join(root, `${name}-${stamp}-${i}`);
+    return new RunDirectory(dir);
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Append one event (with a timestamp) to events.jsonl. */
+  emit(event: Record<string, unknown>): void {
+    fs.appendFileSync(this.eventsFile, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+  }
+
+  writeJson(name: string, value: unknown): void {
+    writeJsonAtomic(this.file(name), value);
+  }
+
+  writeText(name: string, text: string): void {
+    writeFileAtomic(this.file(name), text);
+  }
+}

@@ -1,0 +1,102 @@
+import type { CandidateSet } from '../space/candidates';
+import type { Architecture, SearchSpace } from '../space/search-space';
+import type { Progress } from '../util/progress';
+import type { Rng } from '../util/rng';
+
+export interface EvolutionOptions {
+  population: number;
+  iterations: number;
+  topK: number;
+  crossovers: number;
+  mutations: number;
+  /** Chance that a mutation resamples each choice point. */
+  mutationProbability: number;
+  /** Attempts to produce a valid new child before giving up on a slot. */
+  maxTries?: number;
+}
+
+export interface EvolutionResult {
+  best: Architecture;
+  bestScore: number;
+  evaluated: number;
+  /** Best score and the mean of the top-k after each iteration. */
+  history: { iteration: number; best: number; topKMean: number }[];
+}
+
+/**
+ * The evolutionary search of SPOS (shared by every searcher that uses it):
+ * a random initial population within the constraint, then per iteration the
+ * top-k of everything evaluated breed `mutations` mutants and `crossovers`
+ * crossovers. Children are unique and always inside `candidates`.
+ */
+export async function evolutionarySearch(
+  space: SearchSpace,
+  candidates: CandidateSet,
+  options: EvolutionOptions,
+  allowed: (arch: Architecture) => boolean,
+  evaluate: (arch: Architecture) => Promise<number> | number,
+  rng: Rng,
+  progress: Progress,
+): Promise<EvolutionResult> {
+  const maxTries = options.maxTries ?? 50 * options.population;
+  const scores = new Map<string, { arch: Architecture; score: number }>();
+  const key = (a: Architecture): string => a.join('|');
+  const fresh = (a: Architecture): boolean => !scores.has(key(a)) && allowed(a);
+  const history: EvolutionResult['history'] = [];
+
+  const generate = (count: number, make: () => Architecture | undefined, into: Architecture[]): void => {
+    const seen = new Set(into.map(key));
+    for (let tries = 0; into.length < count && tries < maxTries; tries++) {
+      const a = make();
+      if (a && fresh(a) && !seen.has(key(a))) {
+        into.push(a);
+        seen.add(key(a));
+      }
+    }
+  };
+
+  let population: Architecture[] = [];
+  generate(options.population, () => space.sample(candidates, rng), population);
+  if (population.length === 0) throw new Error('evolutionary search: no child satisfies the constraint');
+
+  const task = progress.start('evolution', options.iterations);
+  for (let it = 0; it < options.iterations; it++) {
+    for (const a of population) scores.set(key(a), { arch: a, score: await evaluate(a) });
+    const ranked = [...scores.values()].sort((x, y) => y.score - x.score);
+    const top = ranked.slice(0, options.topK);
+    history.push({
+      iteration: it + 1,
+      best: top[0].score,
+      topKMean: top.reduce((s, t) => s + t.score, 0) / top.length,
+    });
+    task.tick(1, `best ${(100 * top[0].score).toFixed(2)}%`);
+    if (it === options.iterations - 1) break;
+
+    const next: Architecture[] = [];
+    generate(
+      options.mutations,
+      () => {
+        const parent = rng.pick(top).arch;
+        return parent.map((op, i) => (rng.next() < options.mutationProbability ? rng.pick(candidates.lists[i]) : op));
+      },
+      next,
+    );
+    const mutants = next.length;
+    generate(
+      mutants + options.crossovers,
+      () => {
+        const p1 = rng.pick(top).arch;
+        const p2 = rng.pick(top).arch;
+        return p1.map((op, i) => (rng.next() < 0.5 ? op : p2[i]));
+      },
+      next,
+    );
+    // top up with random children when breeding runs dry (small spaces)
+    generate(options.population, () => space.sample(candidates, rng), next);
+    if (next.length === 0) break; // the whole allowed space has been evaluated
+    population = next;
+  }
+  task.done();
+  const best = [...scores.values()].sort((x, y) => y.score - x.score)[0];
+  return { best: best.arch, bestScore: best.score, evaluated: scores.size, history };
+}

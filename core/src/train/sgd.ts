@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface SgdOptions {
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/**
+ * SGD with momentum, optional Nesterov, and L2 weight decay added to the
+ * gradient: the update of PyTorch's torch.optim.SGD, so hyperparameters from
+ * the reference code mean the same here. A parameter without a gradient in a
+ * step (an operator not on the sampled path) is left untouched, momentum too.
+ */
+export class Sgd {
+  private readonly velocity = new Map<string, tf.Variable>();
+
+  constructor(private readonly options: SgdOptions) {}
+
+  step(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap, learningRate: number): void {
+    const { momentum, nesterov, weightDecay } = this.options;
+    // Buffers for every parameter up front: a zero buffer gives PyTorch's first
+    // step (buf = d) and keeps the tensor count constant from the first step on.
+    if (momentum > 0 && this.velocity.size === 0) {
+      tf.tidy(() => {
+        for (const [name, p] of params) this.velocity.set(name, tf.variable(tf.zerosLike(p), false));
+      });
+    }
+    tf.tidy(() => {
+      for (const [name, grad] of Object.entries(grads)) {
+        const p = params.get(name);
+        if (!p) throw new Error(`gradient for unknown parameter ${name}`);
+        let d: tf.Tensor = weightDecay > 0 ? tf.add(grad, tf.mul(p, weightDecay)) : grad;
+        if (momentum > 0) {
+          const v = this.velocity.get(name) as tf.Variable;
+          const buf = tf.add(tf.mul(v, momentum), d);
+          v.assign(buf);
+          d = nesterov ? tf.add(d, tf.mul(buf, momentum)) : buf;
+        }
+        p.assign(tf.sub(p, tf.mul(d, learningRate)));
+      }
+    });
+  }
+
+  getState(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, v] of this.velocity) out[name] = v.dataSync() as Float32Array;
+    return out;
+  }
+
+  setState(state: Record<string, Float32Array>, shapes: ReadonlyMap<string, tf.Variable>): void {
+    this.dispose();
+    for (const [name, data] of Object.entries(state)) {
+      const p = shapes.get(name);
+      if (!p) throw new Error(`optimizer state for unknown parameter ${name}`);
+      tf.tidy(() => void this.velocity.set(name, tf.variable(tf.tensor(data, p.shape), false)));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}
+
+/**
+ * Scale gradients so that their global L2 norm is at most maxNorm (the map is
+ * updated in place). Done on tensors, so no synchronous read stalls the step.
+ */
+export function clipGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
+  const names = Object.keys(grads);
+  if (!(maxNorm > 0) || names.length === 0) return;
+  const scale = tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+    return tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+  });
+  for (const n of names) {
+    const old = grads[n];
+    grads[n] = tf.mul(old, scale);
+    old.dispose();
+  }
+  scale.dispose();
+}

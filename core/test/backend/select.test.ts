@@ -1,0 +1,56 @@
+/**
+ * selectBackend: explicit choices, 'auto' (which here must end on wasm, the
+ * two optional node packages not being installed) and clear errors for
+ * choices that cannot be had.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackendChoice, currentBackendInfo, selectBackend } from '../../src/backend';
+
+describe('selectBackend', () => {
+  test("'cpu'", async () => {
+    const logs: string[] = [];
+    const info = await selectBackend('cpu', (m) => logs.push(m));
+    expect(tf.getBackend()).toBe('cpu');
+    expect(info).toMatchObject({ choice: 'cpu', name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', device: 'cpu' });
+    expect(info.selfTest.ok).toBe(true);
+    expect(info.selfTest.checks.length).toBeGreaterThan(10);
+    expect(info.warnings).toEqual([]);
+    expect(currentBackendInfo()).toBe(info);
+    expect(logs.some((l) => l.includes('cpu') && l.includes('self-test ok'))).toBe(true);
+  });
+
+  test("'auto' ends on wasm and records why the node packages were skipped", async () => {
+    const logs: string[] = [];
+    const info = await selectBackend('auto', (m) => logs.push(m));
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info).toMatchObject({ choice: 'auto', name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', device: 'cpu', threads: 1 });
+    expect(typeof info.simd).toBe('boolean');
+    expect(info.selfTest.ok).toBe(true);
+    expect(info.warnings).toHaveLength(2);
+    expect(info.warnings[0]).toMatch(/@tensorflow\/tfjs-node-gpu could not be loaded: .*Cannot find module/);
+    expect(info.warnings[1]).toMatch(/@tensorflow\/tfjs-node could not be loaded: .*Cannot find module/);
+    expect(logs.filter((l) => l.includes('could not be loaded'))).toHaveLength(2);
+    expect(currentBackendInfo()).toBe(info);
+  });
+
+  test("'wasm'", async () => {
+    const info = await selectBackend('wasm');
+    expect(info).toMatchObject({ choice: 'wasm', name: 'wasm', threads: 1 });
+    expect(info.warnings).toEqual([]);
+    expect(info.selfTest.ok).toBe(true);
+  });
+
+  test("'tensorflow' and 'tensorflow-gpu' throw errors naming the missing package; the current backend stays", async () => {
+    const before = currentBackendInfo();
+    await expect(selectBackend('tensorflow')).rejects.toThrow(/'tensorflow' is not available: @tensorflow\/tfjs-node could not be loaded/);
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(
+      /'tensorflow-gpu' is not available: @tensorflow\/tfjs-node-gpu could not be loaded/,
+    );
+    expect(currentBackendInfo()).toBe(before);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  test('an unknown choice throws', async () => {
+    await expect(selectBackend('webgpu' as BackendChoice)).rejects.toThrow(/Unknown backend choice 'webgpu'/);
+  });
+});

@@ -1,0 +1,115 @@
+import { ShrinkConfig, TrainConfig } from '../../src/config/types';
+import { HookBus } from '../../src/hooks/hooks';
+import { Metric } from '../../src/metric/metric';
+import { Shrinker } from '../../src/shrink/shrinker';
+import { CandidateSet } from '../../src/space/candidates';
+import { Architecture, SearchSpace, Supernet } from '../../src/space/search-space';
+import { SupernetTrainer } from '../../src/train/trainer';
+import { SilentProgress } from '../../src/util/progress';
+import { Rng } from '../../src/util/rng';
+
+const OPS = ['o0', 'o1', 'o2', 'o3', 'o4'];
+const points = Array.from({ length: 4 }, (_, i) => ({ id: `p${i}`, candidates: OPS }));
+// An additive child score: every operator has a known worth, so the right drops are known.
+const worth = (point: number, op: string): number => ((OPS.indexOf(op) * 7 + point * 3) % 11) / 10;
+
+const space = {
+  name: 'toy',
+  kind: 'chain',
+  choicePoints: points,
+  sample: (c: CandidateSet, rng: Rng, fixed?: { point: number; op: string }) => c.sampleUniform(rng, fixed),
+} as unknown as SearchSpace;
+
+const metric: Metric = {
+  name: 'additive',
+  prepare: async () => ({ score: (a: Architecture) => a.reduce((s, op, i) => s + worth(i, op), 0) }),
+};
+
+const supernet = { store: { snapshot: () => new Map() } } as unknown as Supernet;
+
+function fakeTrainer(): SupernetTrainer & { calls: number[] } {
+  const t = {
+    epochsDone: 0,
+    calls: [] as number[],
+    async train(epochs: number) {
+      t.calls.push(epochs);
+      t.epochsDone += epochs;
+      return { stats: [], stopped: false };
+    },
+  };
+  return t as unknown as SupernetTrainer & { calls: number[] };
+}
+
+function config(over: Partial<ShrinkConfig>): ShrinkConfig {
+  return {
+    enabled: true,
+    metric: { plugin: 'x', options: {} },
+    threshold: 16,
+    policy: { kind: 'global', count: 3 },
+    epochsBeforeFirstRound: 2,
+    epochsPerRound: 1,
+    childrenPerOperator: 200,
+    enumerateUpTo: 100000,
+    retakeBaseAfterDrops: 0,
+    maxRounds: 50,
+    train: {} as TrainConfig,
+    ...over,
+  };
+}
+
+function shrinker(cfg: ShrinkConfig, hooks = new HookBus()): Shrinker {
+  return new Shrinker(cfg, { space, metric, hooks, progress: new SilentProgress(), data: {} as never, rng: new Rng(1), emit: () => undefined });
+}
+
+describe('Shrinker', () => {
+  it('drops the truly worst operators round by round until the size threshold', async () => {
+    const hooks = new HookBus();
+    const sizes: number[] = [];
+    hooks.tap('onShrinkRound', 'test', (r) => void sizes.push(r.sizeAfter));
+    const trainer = fakeTrainer();
+    const result = await shrinker(config({}), hooks).run(supernet, trainer, new CandidateSet(points));
+    expect(result.candidates.size()).toBeLessThanOrEqual(16);
+    expect(sizes).toEqual(result.rounds.map((r) => r.sizeAfter));
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]).toBeLessThan(sizes[i - 1]);
+    // additive scores: an operator's mean child score ranks it exactly as its worth
+    const kept = result.candidates.lists;
+    kept.forEach((list, p) => {
+      const keptWorst = Math.min(...list.map((op) => worth(p, op)));
+      const droppedBest = Math.max(-1, ...OPS.filter((o) => !list.includes(o)).map((op) => worth(p, op)));
+      expect(keptWorst).toBeGreaterThanOrEqual(droppedBest);
+    });
+    // training: warm-up then one block per further round
+    expect(trainer.calls).toEqual([2, ...Array(result.rounds.length - 1).fill(1)]);
+  });
+
+  it('sampled scores rank an additive metric like enumeration does', async () => {
+    const c = new CandidateSet(points);
+    const exact = await shrinker(config({})).scoreOperators(supernet, c, new Map(), 1);
+    const sampled = await shrinker(config({ enumerateUpTo: 10, childrenPerOperator: 400 })).scoreOperators(supernet, c, new Map(), 1);
+    const order = (s: typeof exact) => [...s].sort((a, b) => a.score - b.score).map((x) => `${x.point}:${x.op}`);
+    // within a choice point, differences of worth are >= 0.1; sampling noise on the rest is far smaller
+    for (let p = 0; p < 4; p++) {
+      const inPoint = (s: typeof exact) => order(s).filter((k) => k.startsWith(`${p}:`));
+      expect(inPoint(sampled)).toEqual(inPoint(exact));
+    }
+    expect(exact.every((s) => s.children === 625 / 5 * 1)).toBe(true);
+  });
+
+  it('a drop-list hook can veto dropping, which ends shrinking', async () => {
+    const hooks = new HookBus();
+    hooks.tap('onDropList', 'veto', () => []);
+    const result = await shrinker(config({}), hooks).run(supernet, fakeTrainer(), new CandidateSet(points));
+    expect(result.rounds).toHaveLength(0);
+    expect(result.candidates.size()).toBe(625);
+  });
+
+  it('per-choice policy keeps candidate counts equal across choice points', async () => {
+    const result = await shrinker(config({ policy: { kind: 'per-choice', count: 1 }, threshold: 16 })).run(supernet, fakeTrainer(), new CandidateSet(points));
+    expect(result.candidates.lists.map((l) => l.length)).toEqual([2, 2, 2, 2]);
+    expect(result.rounds).toHaveLength(3);
+  });
+
+  it('estimates the number of rounds of a policy', () => {
+    expect(shrinker(config({ policy: { kind: 'per-choice', count: 1 } })).estimateRounds(new CandidateSet(points))).toBe(3);
+  });
+});

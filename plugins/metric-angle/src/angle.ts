@@ -1,0 +1,80 @@
+import type { Architecture, ChildScorer, Metric, MetricContext, WeightLayout } from '@absnas/core';
+
+/** Inner product and squared norms of one weight segment between W0 and Wt. */
+export interface SegmentStats {
+  dot: number;
+  base: number;
+  current: number;
+}
+
+/** Float64 statistics of two equally long vectors. */
+export function segmentStats(w0: Float32Array, wt: Float32Array): SegmentStats {
+  if (w0.length !== wt.length) throw new Error(`segment lengths differ: ${w0.length} vs ${wt.length}`);
+  let dot = 0;
+  let base = 0;
+  let current = 0;
+  for (let i = 0; i < w0.length; i++) {
+    const a = w0[i];
+    const b = wt[i];
+    dot += a * b;
+    base += a * a;
+    current += b * b;
+  }
+  return { dot, base, current };
+}
+
+/** arccos of the cosine similarity, in radians; 0 for an empty or zero vector. */
+export function angleFromStats(s: SegmentStats): number {
+  const denom = Math.sqrt(s.base * s.current);
+  if (!(denom > 0)) return 0;
+  return Math.acos(Math.min(1, Math.max(-1, s.dot / denom)));
+}
+
+/**
+ * The angle of a child from its weight layout, summing per-segment statistics
+ * (a segment repeated in the layout counts as often as it appears). The long
+ * concatenated vectors are never built.
+ */
+export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => SegmentStats): number {
+  // choice: a child with every path cut is scored as the worst (angle 0)
+  if (layout.allPathsCut) return 0;
+  const total: SegmentStats = { dot: 0, base: 0, current: 0 };
+  for (const seg of layout.segments) {
+    if ('param' in seg) {
+      const s = statsOf(seg.param);
+      total.dot += s.dot;
+      total.base += s.base;
+      total.current += s.current;
+    } else {
+      // a constant pseudo-weight (pooling) is equal in W0 and Wt: norm, no angle
+      const sq = seg.constant * seg.constant * seg.size;
+      total.dot += sq;
+      total.base += sq;
+      total.current += sq;
+    }
+  }
+  return angleFromStats(total);
+}
+
+/** ABS's metric: larger angle between V(W0) and V(Wt) = better child. */
+export class AngleMetric implements Metric {
+  readonly name = 'angle';
+
+  async prepare(ctx: MetricContext): Promise<ChildScorer> {
+    const cache = new Map<string, SegmentStats>();
+    const statsOf = (param: string): SegmentStats => {
+      let s = cache.get(param);
+      if (!s) {
+        const w0 = ctx.base.get(param);
+        if (!w0) throw new Error(`angle metric: parameter '${param}' has no base weights`);
+        s = segmentStats(w0, ctx.supernet.store.get(param).dataSync() as Float32Array);
+        cache.set(param, s);
+      }
+      return s;
+    };
+    return {
+      score: (arch: Architecture) => layoutAngle(ctx.space.weightLayout(arch), statsOf),
+      dispose: () => cache.clear(),
+    };
+  }
+}

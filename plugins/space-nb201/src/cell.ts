@@ -1,0 +1,52 @@
+/**
+ * One search cell of the supernet: a 4-node DAG whose 6 edges hold every
+ * candidate operator, run along one chosen operator per edge.
+ */
+import { Architecture, BatchNorm, ForwardMode, ParamStore, tf } from '@absnas/core';
+import { names } from './macro';
+import { EdgeOps } from './ops';
+import { EDGES, NUM_NODES, isConv, liveEdges } from './topology';
+
+export class SearchCell {
+  readonly edges: EdgeOps[];
+
+  /** `index` is the cell's global position (0..3N-1); `channels` its width. */
+  constructor(store: ParamStore, readonly index: number, readonly channels: number) {
+    this.edges = EDGES.map((e) => new EdgeOps(store, (op) => names.edgeOp(index, e.id, op), channels));
+  }
+
+  /**
+   * node 0 = x; node j = sum over i < j of op_{j<-i}(node i); returns node 3.
+   * A node whose inputs are all `none` is a zero tensor (ops downstream of it
+   * still run, as in the reference implementation).
+   */
+  apply(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor4D {
+    const nodes: tf.Tensor4D[] = [x];
+    for (let to = 1; to < NUM_NODES; to++) {
+      const terms: tf.Tensor4D[] = [];
+      EDGES.forEach((e, i) => {
+        if (e.to !== to) return;
+        const y = this.edges[i].apply(arch[i], nodes[e.from], mode);
+        if (y) terms.push(y);
+      });
+      // tf.zeros, not zerosLike: a node with no input must not connect the
+      // upstream weights to the loss (zerosLike would, with zero gradients)
+      nodes.push(terms.length === 0 ? tf.zeros(x.shape) : terms.length === 1 ? terms[0] : tf.addN(terms));
+    }
+    return nodes[NUM_NODES - 1];
+  }
+
+  /** Conv weights of the chosen operators on edges that reach the output from the input. */
+  paramNames(arch: Architecture): string[] {
+    const live = liveEdges(arch);
+    const out: string[] = [];
+    EDGES.forEach((e, i) => {
+      if (live.has(i) && isConv(arch[i])) out.push(...this.edges[i].convs.get(arch[i])!.paramNames());
+    });
+    return out;
+  }
+
+  batchNorms(): BatchNorm[] {
+    return this.edges.flatMap((e) => e.batchNorms());
+  }
+}

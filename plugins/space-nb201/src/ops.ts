@@ -1,0 +1,111 @@
+/**
+ * The operators of an NB201 edge, as tfjs computations (NHWC).
+ */
+import { BatchNorm, Conv2d, ForwardMode, ParamStore, tf } from '@absnas/core';
+import { CONV_KERNEL, CONV_OPS, POOL_KERNEL } from './topology';
+
+/** The batch norms used here: core's (affine) or the plugin's non-affine one. */
+
+/** ReLU -> Conv (no bias) -> BN: XAutoDL's ReLUConvBN. */
+export class ReluConvBn {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+
+  constructor(
+    store: ParamStore,
+    readonly name: string,
+    cin: number,
+    cout: number,
+    kernel: number,
+    stride: number,
+    padding: number,
+    affine: boolean,
+  ) {
+    this.conv = new Conv2d(store, `${name}.conv`, cin, cout, kernel, stride, padding);
+    this.bn = new BatchNorm(store, `${name}.bn`, cout, affine);
+  }
+
+  apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    return this.bn.apply(this.conv.apply(tf.relu(x)), mode);
+  }
+
+  /** Names of the trainable parameters (conv weight, then BN gamma/beta if affine). */
+  paramNames(): string[] {
+    const out = [`${this.name}.conv.weight`];
+    if (this.bn.affine) out.push(`${this.name}.bn.gamma`, `${this.name}.bn.beta`);
+    return out;
+  }
+}
+
+/** 9 / (number of in-image pixels of each 3x3 window), per output position, cached by map size. */
+const poolScaleCache = new Map<string, Float32Array>();
+
+function poolScale(h: number, w: number): Float32Array {
+  const key = `${h}x${w}`;
+  let scale = poolScaleCache.get(key);
+  if (!scale) {
+    const r = Math.floor(POOL_KERNEL / 2);
+    const span = (i: number, n: number) => Math.min(i + r, n - 1) - Math.max(i - r, 0) + 1;
+    scale = new Float32Array(h * w);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) scale[i * w + j] = (POOL_KERNEL * POOL_KERNEL) / (span(i, h) * span(j, w));
+    }
+    poolScaleCache.set(key, scale);
+  }
+  return scale;
+}
+
+/**
+ * 3x3 average pooling, stride 1, padding 1, padding not counted in the
+ * average (PyTorch's count_include_pad=False). tfjs's avgPool with 'same'
+ * padding computes this forward, but the CPU backend's gradient divides by 9
+ * everywhere, which is wrong at the border. So pool over an explicitly
+ * zero-padded map with 'valid' windows (mean over 9, exact in both
+ * directions) and rescale each position by 9 / (pixels inside the image).
+ */
+export function avgPool3x3(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const r = Math.floor(POOL_KERNEL / 2);
+    const padded = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]]);
+    const mean9 = tf.avgPool(padded, POOL_KERNEL, 1, 'valid');
+    return tf.mul(mean9, tf.tensor4d(poolScale(h, w), [1, h, w, 1]));
+  });
+}
+
+/**
+ * Every candidate of one supernet edge: a ReLU-Conv-BN per conv operator
+ * (BN without affine parameters, as in the NB201 search model), pooling,
+ * identity and zero, which own no weights.
+ */
+export class EdgeOps {
+  readonly convs = new Map<string, ReluConvBn>();
+
+  constructor(store: ParamStore, prefix: (op: string) => string, channels: number) {
+    for (const op of CONV_OPS) {
+      const k = CONV_KERNEL[op];
+      this.convs.set(op, new ReluConvBn(store, prefix(op), channels, channels, k, 1, Math.floor(k / 2), false));
+    }
+  }
+
+  /** The edge's output for operator `op`, or null for `none` (it adds nothing to the node sum). */
+  apply(op: string, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D | null {
+    switch (op) {
+      case 'none':
+        return null;
+      case 'skip_connect':
+        return x;
+      case 'avg_pool_3x3':
+        return avgPool3x3(x);
+      default: {
+        const conv = this.convs.get(op);
+        if (!conv) throw new Error(`no operator '${op}' on this edge`);
+        return conv.apply(x, mode);
+      }
+    }
+  }
+
+  batchNorms(): BatchNorm[] {
+    return [...this.convs.values()].map((c) => c.bn);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The NAS-Bench-201 search space: 6 edges x 5 operators (15,625 children),
+ * cells shared by all 3N cell positions.
+ */
+import {
+  Architecture,
+  CandidateSet,
+  ChildCost,
+  ChoicePoint,
+  InputSpec,
+  Operator,
+  Rng,
+  SearchSpace,
+  WeightLayout,
+} from '@absnas/core';
+import { formatArchString, parseArchString } from './arch-string';
+import { nb201Cost } from './cost';
+import { Nb201Options, resolveOptions } from './macro';
+import { Nb201Supernet } from './supernet';
+import { EDGES, NB201_OPS } from './topology';
+import { nb201WeightLayout } from './weight-layout';
+
+export class Nb201Space implements SearchSpace {
+  readonly name = 'nb201';
+  readonly kind = 'cell' as const;
+  readonly options: Nb201Options;
+  /** The 6 edges, ids `1<-0`, `2<-0`, `2<-1`, `3<-0`, `3<-1`, `3<-2`. */
+  readonly choicePoints: readonly ChoicePoint[] = EDGES.map((e) => ({ id: e.id, candidates: [...NB201_OPS] }));
+
+  constructor(options?: Partial<Nb201Options>) {
+    this.options = resolveOptions(options);
+  }
+
+  parse(text: string): Architecture {
+    return parseArchString(text);
+  }
+
+  format(arch: Architecture): string {
+    return formatArchString(arch);
+  }
+
+  /** Uniform over the remaining candidates of every edge (NB201 has no constraints). */
+  sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture {
+    return candidates.sampleUniform(rng, fixed);
+  }
+
+  createSupernet(input: InputSpec, rng: Rng): Nb201Supernet {
+    return new Nb201Supernet(this.options, input, rng);
+  }
+
+  /** Standalone params and FLOPs (plain counts), as in the NAS-Bench-201 records. */
+  cost(arch: Architecture, input: InputSpec): ChildCost {
+    return nb201Cost(arch, this.options, input);
+  }
+
+  weightLayout(arch: Architecture): WeightLayout {
+    return nb201WeightLayout(arch, this.options);
+  }
+}

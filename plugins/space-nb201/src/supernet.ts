@@ -1,0 +1,111 @@
+/**
+ * The weight-sharing supernet of the NB201 space: the macro skeleton of
+ * macro.ts with a SearchCell (every operator on every edge, own weights per
+ * cell) in each cell position. A forward pass runs one child (single path).
+ */
+import {
+  Architecture,
+  BatchNorm,
+  Conv2d,
+  ForwardMode,
+  InputSpec,
+  Linear,
+  ParamStore,
+  Rng,
+  Supernet,
+  globalAvgPool,
+  tf,
+} from '@absnas/core';
+import { validateArchitecture } from './arch-string';
+import { SearchCell } from './cell';
+import { Nb201Options, StageShape, names, stageShapes } from './macro';
+import { ResidualReduction } from './reduction';
+import { livePaths } from './topology';
+
+export class Nb201Supernet implements Supernet {
+  readonly store: ParamStore;
+  readonly stages: StageShape[];
+  readonly stemConv: Conv2d;
+  readonly stemBn: BatchNorm;
+  /** All 3N cells, in order. */
+  readonly cells: SearchCell[] = [];
+  /** The two reduction blocks (after stage 1 and stage 2). */
+  readonly reductions: ResidualReduction[] = [];
+  readonly finalBn: BatchNorm;
+  readonly classifier: Linear;
+
+  constructor(readonly options: Nb201Options, readonly input: InputSpec, rng: Rng) {
+    this.stages = stageShapes(options, input);
+    // parameters are created in forward order: the store's canonical order
+    this.store = new ParamStore(rng);
+    const c0 = this.stages[0].channels;
+    this.stemConv = new Conv2d(this.store, names.stemConv, input.channels, c0, 3, 1, 1);
+    this.stemBn = new BatchNorm(this.store, names.stemBn, c0, true);
+    this.stages.forEach((stage, s) => {
+      if (s > 0) {
+        const cin = this.stages[s - 1].channels;
+        this.reductions.push(new ResidualReduction(this.store, names.reduction(s - 1), cin, stage.channels));
+      }
+      for (const index of stage.cells) this.cells.push(new SearchCell(this.store, index, stage.channels));
+    });
+    const cLast = this.stages[this.stages.length - 1].channels;
+    this.finalBn = new BatchNorm(this.store, names.finalBn, cLast, true);
+    this.classifier = new Linear(this.store, names.classifier, cLast, input.numClasses, true);
+  }
+
+  forward(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor2D {
+    validateArchitecture(arch);
+    if (x.rank !== 4 || x.shape[3] !== this.input.channels) {
+      throw new Error(`nb201 supernet: expected NHWC input with ${this.input.channels} channels, got [${x.shape}]`);
+    }
+    return tf.tidy(() => {
+      let h = this.stemBn.apply(this.stemConv.apply(x), mode);
+      this.stages.forEach((stage, s) => {
+        if (s > 0) h = this.reductions[s - 1].apply(h, mode);
+        for (const index of stage.cells) h = this.cells[index].apply(h, arch, mode);
+      });
+      h = tf.relu(this.finalBn.apply(h, mode));
+      return this.classifier.apply(globalAvgPool(h));
+    });
+  }
+
+  /**
+   * The trainable parameters through which the child's output depends on its
+   * input, in the store's canonical order: the fixed parts, and the conv
+   * weights on edges that lie on an uncut input-to-output path. When every
+   * path is cut, every cell outputs zeros and only the final BN and the
+   * classifier remain connected.
+   */
+  paramsOf(arch: Architecture): string[] {
+    validateArchitecture(arch);
+    const used = new Set<string>([
+      `${names.finalBn}.gamma`,
+      `${names.finalBn}.beta`,
+      `${names.classifier}.weight`,
+      `${names.classifier}.bias`,
+    ]);
+    if (livePaths(arch).length > 0) {
+      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
+      for (const cell of this.cells) for (const n of cell.paramNames(arch)) used.add(n);
+      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
+    }
+    return [...this.store.params.keys()].filter((n) => used.has(n));
+  }
+
+  batchNorms(): BatchNorm[] {
+    return [
+      this.stemBn,
+      ...this.cells.flatMap((c) => c.batchNorms()),
+      ...this.reductions.flatMap((r) => r.batchNorms()),
+      this.finalBn,
+    ];
+  }
+
+  resetBatchNormStats(): void {
+    for (const bn of this.batchNorms()) bn.resetStats();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
