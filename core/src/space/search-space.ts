@@ -42,6 +42,18 @@ export interface InputSpec {
 }
 
 /**
+ * A weighted mixture of candidates at every choice point: the output of
+ * choice point i is sum_k weights[i][k] * op(ops[i][k])(input). DARTS mixes
+ * every candidate; ProxylessNAS two sampled ones; a single op with a
+ * straight-through weight of 1 (GDAS-style) is one path that still passes
+ * gradients to the architecture weights.
+ */
+export interface Mixture {
+  ops: readonly (readonly string[])[];
+  weights: readonly tf.Tensor1D[];
+}
+
+/**
  * The weights of every candidate operator, and forward passes along one child.
  * Built by a search space; trained by the core trainer.
  */
@@ -51,6 +63,10 @@ export interface Supernet {
   forward(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor2D;
   /** Names of the trainable parameters that child `arch` uses. */
   paramsOf(arch: Architecture): string[];
+  /** Forward through a mixture of candidates (spaces that support differentiable searchers). */
+  forwardMixture?(x: tf.Tensor4D, mixture: Mixture, mode: ForwardMode): tf.Tensor2D;
+  /** Names of the trainable parameters that a mixture over `ops` uses. */
+  paramsOfMixture?(ops: readonly (readonly string[])[]): string[];
   /** Reset the running statistics of every batch norm (before recalibration). */
   resetBatchNormStats(): void;
   dispose(): void;
