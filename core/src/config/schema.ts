@@ -91,7 +91,7 @@ const dataSchema: JsonSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    dataset: { type: 'string', enum: ['mnist', 'synthetic'], default: 'mnist' },
+    dataset: { type: 'string', enum: ['mnist', 'cifar10', 'image-folder', 'synthetic'], default: 'mnist' },
     trainSize: {
       type: 'integer',
       minimum: 0,
@@ -110,7 +110,13 @@ const dataSchema: JsonSchema = {
       default: 0,
       description: 'images used from the official test set (0 = all)',
     },
-    cacheDir: { type: 'string', minLength: 1, description: 'where fetched datasets are cached' },
+    cacheDir: { type: 'string', minLength: 1, description: 'where fetched datasets are cached (default ~/.cache/absnas)' },
+    dir: {
+      type: 'string',
+      minLength: 1,
+      description: "the dataset's own directory: a cifar-10-batches-bin folder, or an image-folder root holding train/ and val/",
+    },
+    imageSize: { type: 'integer', minimum: 8, default: 224, description: 'image-folder: side of the (square) training crop' },
   },
 };
 

@@ -50,7 +50,7 @@ export interface ShrinkConfig {
 }
 
 export interface DataConfig {
-  dataset: 'mnist' | 'synthetic';
+  dataset: 'mnist' | 'cifar10' | 'image-folder' | 'synthetic';
   /** Images used from the official training set (0 = all); validation is carved from it. */
   trainSize: number;
   valSize: number;
@@ -58,6 +58,10 @@ export interface DataConfig {
   testSize: number;
   /** Where fetched datasets are cached (default ~/.cache/absnas). */
   cacheDir?: string;
+  /** The dataset's own directory (a cifar-10-batches-bin folder, an image-folder root). */
+  dir?: string;
+  /** image-folder: side of the square training crop. */
+  imageSize: number;
 }
 
 export interface RunConfig {
