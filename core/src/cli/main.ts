@@ -15,7 +15,8 @@ function help(): string {
     }),
     '  absnas help',
     '',
-    'exit codes: 0 success, 1 internal error, 2 bad input (config, plugin, data, arguments)',
+    'exit codes: 0 success, 1 internal error, 2 bad input (config, plugin, data, checkpoint, arguments),',
+    '            3 numerical failure (non-finite loss), 130 interrupted (a checkpoint was saved)',
   ].join('\n');
 }
 
@@ -35,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     const inner = e instanceof HookError ? e.cause : e;
     if (isUserError(inner)) {
       process.stderr.write(`absnas: ${e instanceof HookError ? e.message : inner.message}\n`);
-      return 2;
+      return inner.exitCode;
     }
     process.stderr.write(`absnas: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

@@ -25,6 +25,12 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** At most this many batches. */
   limit?: number;
+  /**
+   * Resume a pass part-way: start at this batch, with the generator in the
+   * state it would have after the batches before it (their augmentation
+   * draws are replayed, nothing is built).
+   */
+  startBatch?: number;
 }
 
 /** How many batches `batches` yields for a set of `count` images. */
@@ -119,6 +125,10 @@ export function* batches(
   for (let b = 0; b < total; b++) {
     const start = b * batchSize;
     const n = Math.min(batchSize, set.count - start);
+    if (b < (opts.startBatch ?? 0)) {
+      if (opts.augment) for (let k = 0; k < 3 * n; k++) rng!.nextUint32();
+      continue;
+    }
     const images = new Float32Array(n * size);
     const labels = new Int32Array(n);
     for (let k = 0; k < n; k++) {

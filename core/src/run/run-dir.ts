@@ -19,6 +19,11 @@ export class RunDirectory {
     return new RunDirectory(dir);
   }
 
+  /** Whether a run already wrote here (its config, result or checkpoints). */
+  holdsRun(): boolean {
+    return ['config.json', 'result.json', 'checkpoints'].some((f) => fs.existsSync(this.file(f)));
+  }
+
   file(name: string): string {
     return path.join(this.dir, name);
   }

@@ -6,7 +6,11 @@ import { CandidateSet } from '../space/candidates';
 import { SupernetTrainer } from '../train/trainer';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
+import { UserError } from '../util/errors';
+import { Checkpointer, configHash } from '../checkpoint/checkpointer';
+import { Interruption } from '../checkpoint/interrupt';
 import type { Assembly } from './assemble';
+import { RunLock } from './lock';
 import { renderReport } from './report';
 import type { RunDirectory } from './run-dir';
 
@@ -29,6 +33,19 @@ export interface RunResult {
   };
 }
 
+export interface RunOptions {
+  /** Continue from the newest valid checkpoint in the run directory. */
+  resume?: boolean;
+  /** Set by signal handlers; long loops save a checkpoint and stop at their next safe point. */
+  interruption?: Interruption;
+}
+
+/** What the run itself keeps in checkpoints: which phase it is in and the shrink outcome. */
+interface RunPhaseState {
+  phase: 'shrink' | 'search';
+  shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number };
+}
+
 export interface RunOutcome {
   result: RunResult;
   backend: BackendInfo;
@@ -40,12 +57,34 @@ export interface RunOutcome {
  * One run: backend, data, [ABS shrinking], search over the (shrunk) space,
  * and the run directory's artifacts. Every phase reports through hooks.
  */
-export async function executeRun(assembly: Assembly, runDir: RunDirectory, progress: Progress): Promise<RunOutcome> {
+export async function executeRun(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions = {}): Promise<RunOutcome> {
+  const lock = RunLock.acquire(runDir.dir, (m) => progress.log(m));
+  try {
+    return await runLocked(assembly, runDir, progress, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions): Promise<RunOutcome> {
   const { config, hooks, space, metric, searcher } = assembly;
   const began = Date.now();
+  const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
+  if (options.resume) {
+    const loaded = checkpoints.latest((m) => progress.log(`warning: ${m}`));
+    if (loaded) {
+      progress.log(`resuming from ${loaded.file} (${loaded.reason})`);
+      checkpoints.resumeFrom(loaded);
+    } else {
+      progress.log('no checkpoint to resume from: starting from the beginning');
+    }
+  } else if (runDir.holdsRun()) {
+    throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
+  }
+  const interruption = options.interruption ?? new Interruption();
   const backend = await selectBackend(config.backend, (m) => progress.log(m));
   runDir.writeJson('config.json', config);
-  runDir.emit({ event: 'runStart', name: config.name, seed: config.seed, backend: backend.name });
+  runDir.emit({ event: options.resume ? 'runResume' : 'runStart', name: config.name, seed: config.seed, backend: backend.name });
   await hooks.series('onRunStart', { runDir: runDir.dir, config: config as unknown as Record<string, unknown>, backend: backend.name, seed: config.seed });
 
   const rng = new Rng(config.seed);
@@ -54,25 +93,42 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
   const full = new CandidateSet(space.choicePoints);
   let candidates = full;
 
+  const phase: RunPhaseState = { phase: 'shrink' };
+  checkpoints.register('run', {
+    capture: () => ({ state: phase }),
+    restore: (saved) => Object.assign(phase, saved as RunPhaseState),
+  });
+
   let shrink: ShrinkResult | undefined;
   const shrinkBegan = Date.now();
-  if (config.shrink.enabled && metric) {
-    const supernet = space.createSupernet(data.input, rng.fork('shrink-supernet'));
+  // forks are taken in a fixed order, so a resumed run derives the same generators
+  const shrinkRngs = { supernet: rng.fork('shrink-supernet'), train: rng.fork('shrink-train'), score: rng.fork('shrink-score') };
+  if (config.shrink.enabled && metric && phase.phase === 'shrink') {
+    const supernet = space.createSupernet(data.input, shrinkRngs.supernet);
     await hooks.series('onSupernetBuilt', { phase: 'shrink', space, supernet, candidates });
-    const trainer = new SupernetTrainer(supernet, data, config.shrink.train, rng.fork('shrink-train'), hooks, progress, 'shrink');
+    const trainer = new SupernetTrainer(supernet, data, config.shrink.train, shrinkRngs.train, hooks, progress, 'shrink', {
+      checkpoints,
+      interruption,
+    });
     const shrinker = new Shrinker(config.shrink, {
       space,
       metric,
       hooks,
       progress,
       data,
-      rng: rng.fork('shrink-score'),
+      rng: shrinkRngs.score,
       emit: (e) => runDir.emit(e),
+      checkpoints,
     });
-    shrink = await shrinker.run(supernet, trainer, full);
+    try {
+      shrink = await shrinker.run(supernet, trainer, full);
+    } finally {
+      trainer.dispose();
+      supernet.dispose();
+    }
     candidates = shrink.candidates;
-    trainer.dispose();
-    supernet.dispose();
+    phase.phase = 'search';
+    phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs };
     runDir.writeJson('shrunk-space.json', {
       format: 'absnas.shrunk-space',
       version: 1,
@@ -83,7 +139,13 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
       candidates: candidates.toJSON(),
       rounds: shrink.rounds,
     });
+    checkpoints.save('shrinking done');
+  } else if (phase.shrink) {
+    shrink = { candidates: new CandidateSet(space.choicePoints, phase.shrink.candidates), rounds: phase.shrink.rounds, epochs: phase.shrink.epochs };
+    candidates = shrink.candidates;
+    progress.log(`ABS: done before the interruption (${full.size()} -> ${candidates.size()} children)`);
   }
+  phase.phase = 'search';
   const shrinkSeconds = (Date.now() - shrinkBegan) / 1000;
 
   const searchBegan = Date.now();
@@ -95,6 +157,8 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
     hooks,
     progress,
     emit: (e) => runDir.emit(e),
+    checkpoints,
+    interruption,
   });
   const text = space.format(found.architecture);
   await hooks.series('onSearchEnd', { architecture: found.architecture, text, metrics: found.metrics });

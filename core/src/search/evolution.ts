@@ -1,7 +1,10 @@
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, SearchSpace } from '../space/search-space';
 import type { Progress } from '../util/progress';
-import type { Rng } from '../util/rng';
+import type { Rng, RngState } from '../util/rng';
+import type { CheckpointSink } from '../checkpoint/checkpointer';
+import { Interruption, RunInterrupted } from '../checkpoint/interrupt';
+import { yieldToEventLoop } from '../train/trainer';
 
 export interface EvolutionOptions {
   population: number;
@@ -13,6 +16,13 @@ export interface EvolutionOptions {
   mutationProbability: number;
   /** Attempts to produce a valid new child before giving up on a slot. */
   maxTries?: number;
+}
+
+/** Checkpoints and stop requests for a long evolutionary search. */
+export interface EvolutionControl {
+  checkpoints?: CheckpointSink;
+  key?: string;
+  interruption?: Interruption;
 }
 
 export interface EvolutionResult {
@@ -37,12 +47,28 @@ export async function evolutionarySearch(
   evaluate: (arch: Architecture) => Promise<number> | number,
   rng: Rng,
   progress: Progress,
+  control: EvolutionControl = {},
 ): Promise<EvolutionResult> {
   const maxTries = options.maxTries ?? 50 * options.population;
   const scores = new Map<string, { arch: Architecture; score: number }>();
   const key = (a: Architecture): string => a.join('|');
   const fresh = (a: Architecture): boolean => !scores.has(key(a)) && allowed(a);
   const history: EvolutionResult['history'] = [];
+  let population: Architecture[] = [];
+  let it = 0;
+  // Evaluation draws nothing from `rng`, so the state can be captured between any two evaluations.
+  const checkpointKey = control.key ?? 'search/evolution';
+  const resumed = control.checkpoints?.register(checkpointKey, {
+    capture: () => ({ state: { iteration: it, population, scores: [...scores.values()], history, rng: rng.getState() } }),
+    restore: (saved) => {
+      const v = saved as { iteration: number; population: Architecture[]; scores: { arch: Architecture; score: number }[]; history: EvolutionResult['history']; rng: RngState };
+      it = v.iteration;
+      population = v.population;
+      for (const e of v.scores) scores.set(key(e.arch), e);
+      history.push(...v.history);
+      rng.setState(v.rng);
+    },
+  });
 
   const generate = (count: number, make: () => Architecture | undefined, into: Architecture[]): void => {
     const seen = new Set(into.map(key));
@@ -55,13 +81,25 @@ export async function evolutionarySearch(
     }
   };
 
-  let population: Architecture[] = [];
-  generate(options.population, () => space.sample(candidates, rng), population);
-  if (population.length === 0) throw new Error('evolutionary search: no child satisfies the constraint');
+  if (!resumed) {
+    generate(options.population, () => space.sample(candidates, rng), population);
+    if (population.length === 0) throw new Error('evolutionary search: no child satisfies the constraint');
+  }
 
   const task = progress.start('evolution', options.iterations);
-  for (let it = 0; it < options.iterations; it++) {
-    for (const a of population) scores.set(key(a), { arch: a, score: await evaluate(a) });
+  if (it > 0) task.tick(it);
+  while (it < options.iterations) {
+    for (const a of population) {
+      if (scores.has(key(a))) continue; // scored before an interruption
+      scores.set(key(a), { arch: a, score: await evaluate(a) });
+      await yieldToEventLoop(); // let signal handlers run
+      const reason = control.interruption?.requested;
+      if (reason) {
+        control.checkpoints?.save(`interrupted (${reason}) in evolution iteration ${it + 1}`);
+        const where = control.checkpoints?.lastSaved;
+        throw new RunInterrupted(`interrupted by ${reason}${where ? `; checkpoint saved: ${where}` : ''}`);
+      }
+    }
     const ranked = [...scores.values()].sort((x, y) => y.score - x.score);
     const top = ranked.slice(0, options.topK);
     history.push({
@@ -95,8 +133,11 @@ export async function evolutionarySearch(
     generate(options.population, () => space.sample(candidates, rng), next);
     if (next.length === 0) break; // the whole allowed space has been evaluated
     population = next;
+    it++;
+    control.checkpoints?.save(`evolution iteration ${it}`);
   }
   task.done();
+  control.checkpoints?.unregister(checkpointKey);
   const best = [...scores.values()].sort((x, y) => y.score - x.score)[0];
   return { best: best.arch, bestScore: best.score, evaluated: scores.size, history };
 }

@@ -1,3 +1,5 @@
+import type { CheckpointSink } from '../checkpoint/checkpointer';
+import type { Interruption } from '../checkpoint/interrupt';
 import type { DataSplits } from '../data/dataset';
 import type { HookBus } from '../hooks/hooks';
 import type { CandidateSet } from '../space/candidates';
@@ -20,6 +22,13 @@ export interface SearchContext {
   progress: Progress;
   /** Append a structured event to the run's events.jsonl. */
   emit(event: Record<string, unknown>): void;
+  /**
+   * The run's checkpoints: a searcher registers its state (its trainer does
+   * so itself when given these) so that a killed search resumes where it was.
+   */
+  checkpoints?: CheckpointSink;
+  /** Polled at safe points: when set, save a checkpoint and stop (the trainer does both). */
+  interruption?: Interruption;
 }
 
 export interface SearchResult {

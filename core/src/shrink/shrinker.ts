@@ -5,7 +5,8 @@ import type { Metric } from '../metric/metric';
 import type { WeightSnapshot } from '../nn/params';
 import { CandidateSet, Operator, operatorKey } from '../space/candidates';
 import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
-import type { SupernetTrainer } from '../train/trainer';
+import type { StepSampler, SupernetTrainer } from '../train/trainer';
+import type { CheckpointSink } from '../checkpoint/checkpointer';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { chooseDrops } from './policies';
@@ -35,7 +36,22 @@ export interface ShrinkerDeps {
   data: DataSplits;
   rng: Rng;
   emit(event: Record<string, unknown>): void;
+  checkpoints?: CheckpointSink;
 }
+
+/** What the shrinker keeps between rounds (and in checkpoints). */
+interface ShrinkState {
+  /** The next round to run (1-based). */
+  round: number;
+  candidates: CandidateSet;
+  /** The base weights W0 of the angle. */
+  base: WeightSnapshot;
+  baseRetaken: boolean;
+  droppedTotal: number;
+  rounds: ShrinkRoundRecord[];
+}
+
+const SHRINKER_KEY = 'shrink/shrinker';
 
 /**
  * ABS: train the supernet, score every remaining operator by the mean metric
@@ -44,7 +60,12 @@ export interface ShrinkerDeps {
  * rounds; training samples uniformly over what remains.
  */
 export class Shrinker {
-  constructor(private readonly cfg: ShrinkConfig, private readonly deps: ShrinkerDeps) {}
+  /** Scoring randomness is derived from (seed, round), so a resumed run scores alike. */
+  private readonly seed: number;
+
+  constructor(private readonly cfg: ShrinkConfig, private readonly deps: ShrinkerDeps) {
+    this.seed = deps.rng.nextUint32();
+  }
 
   /** Rounds needed if every round drops as configured: used as the LR horizon. */
   estimateRounds(start: CandidateSet): number {
@@ -64,61 +85,114 @@ export class Shrinker {
   async run(supernet: Supernet, trainer: SupernetTrainer, start: CandidateSet): Promise<ShrinkResult> {
     const { cfg, deps } = this;
     const horizon = cfg.epochsBeforeFirstRound + cfg.epochsPerRound * Math.max(this.estimateRounds(start) - 1, 0);
-    let candidates = start;
-    let base: WeightSnapshot = supernet.store.snapshot();
-    let baseRetaken = false;
-    let droppedTotal = 0;
-    const rounds: ShrinkRoundRecord[] = [];
-    const sampler = (rng: Rng): Architecture[] => [deps.space.sample(candidates, rng)];
+    const state: ShrinkState = {
+      round: 1,
+      candidates: start,
+      base: supernet.store.snapshot(),
+      baseRetaken: false,
+      droppedTotal: 0,
+      rounds: [],
+    };
+    const checkpoints = deps.checkpoints;
+    const resumed = checkpoints?.register(SHRINKER_KEY, {
+      capture: () => ({
+        state: { round: state.round, candidates: state.candidates.lists, baseRetaken: state.baseRetaken, droppedTotal: state.droppedTotal, rounds: state.rounds },
+        tensors: state.base,
+      }),
+      restore: (saved, tensors) => {
+        const v = saved as { round: number; candidates: string[][]; baseRetaken: boolean; droppedTotal: number; rounds: ShrinkRoundRecord[] };
+        Object.assign(state, { ...v, candidates: new CandidateSet(start.points, v.candidates), base: new Map(tensors) });
+      },
+    });
+    // a metric that learns alongside the supernet (magnitude) trains with its own sampler and participant
+    const participation = deps.metric.participate?.({
+      space: deps.space,
+      supernet,
+      candidates: () => state.candidates,
+      rng: deps.rng.fork('participate'),
+    });
+    if (participation?.state) checkpoints?.register(`${SHRINKER_KEY}/participation`, participation.state);
+    const sampler: StepSampler =
+      participation?.sampler ?? ((rng: Rng): Architecture[] => [deps.space.sample(state.candidates, rng)]);
+    const participant = participation?.participant;
 
-    deps.progress.log(`ABS: space of ${candidates.size()} children, threshold ${cfg.threshold}`);
-    let stopped = (await trainer.train(cfg.epochsBeforeFirstRound, horizon, sampler)).stopped;
-
-    for (let round = 1; round <= cfg.maxRounds && candidates.size() > cfg.threshold && !stopped; round++) {
-      const context = { round, candidates };
-      if (await deps.hooks.bail('shouldStopShrinking', context)) break;
-
-      let scores = await this.scoreOperators(supernet, candidates, base, round);
-      scores = await deps.hooks.waterfall('onOperatorScores', scores, context);
-      let dropped = chooseDrops(cfg.policy, scores, candidates);
-      dropped = await deps.hooks.waterfall('onDropList', dropped, context);
-      if (dropped.length === 0) {
-        deps.progress.log(`ABS round ${round}: nothing left to drop`);
-        break;
+    deps.progress.log(
+      resumed
+        ? `ABS: resuming at round ${state.round} (${state.candidates.size()} children, ${trainer.epochsDone} epochs trained)`
+        : `ABS: space of ${state.candidates.size()} children, threshold ${cfg.threshold}`,
+    );
+    try {
+      // Driven by (round, epochs trained), so a resumed run picks up where it stopped.
+      const done = (): boolean => state.candidates.size() <= cfg.threshold || state.round > cfg.maxRounds;
+      for (;;) {
+        // no training after the last round; the warm-up always runs
+        if (state.round > 1 && done()) break;
+        const target = cfg.epochsBeforeFirstRound + (state.round - 1) * cfg.epochsPerRound;
+        if (trainer.epochsDone < target) {
+          const { stopped } = await trainer.train(target - trainer.epochsDone, horizon, sampler, participant);
+          if (stopped) break;
+        }
+        if (done()) break;
+        const context = { round: state.round, candidates: state.candidates };
+        if (await deps.hooks.bail('shouldStopShrinking', context)) break;
+        const record = await this.shrinkRound(supernet, trainer, state);
+        if (!record) break;
+        const control = await deps.hooks.series('onShrinkRound', {
+          round: record.round,
+          scores: record.operatorScores,
+          dropped: record.droppedOperators,
+          sizeBefore: record.sizeBefore,
+          sizeAfter: record.sizeAfter,
+          candidates: state.candidates,
+        });
+        checkpoints?.save(`shrink round ${record.round}`);
+        if (control.stop) break;
       }
-      const sizeBefore = candidates.size();
-      candidates = candidates.without(dropped);
-      droppedTotal += dropped.length;
-
-      // The SPOS reference re-takes W0 once, as the current weights, after enough drops.
-      let retaken = false;
-      if (cfg.retakeBaseAfterDrops > 0 && !baseRetaken && droppedTotal > cfg.retakeBaseAfterDrops) {
-        base = supernet.store.snapshot();
-        baseRetaken = retaken = true;
-      }
-
-      const record = this.record(round, trainer.epochsDone, sizeBefore, candidates.size(), scores, dropped, retaken);
-      rounds.push(record);
-      deps.progress.log(
-        `ABS round ${round}: ${sizeBefore} -> ${candidates.size()} children; dropped ${record.dropped
-          .map((d) => `${d.op}@${d.choicePoint}`)
-          .join(', ')}`,
-      );
-      deps.emit({ event: 'shrinkRound', ...record });
-      const control = await deps.hooks.series('onShrinkRound', {
-        round,
-        scores,
-        dropped,
-        sizeBefore,
-        sizeAfter: candidates.size(),
-        candidates,
-      });
-      if (control.stop) break;
-      if (candidates.size() > cfg.threshold && round < cfg.maxRounds) {
-        stopped = (await trainer.train(cfg.epochsPerRound, horizon, sampler)).stopped;
-      }
+    } finally {
+      checkpoints?.unregister(SHRINKER_KEY);
+      checkpoints?.unregister(`${SHRINKER_KEY}/participation`);
+      participation?.dispose?.();
     }
-    return { candidates, rounds, epochs: trainer.epochsDone };
+    return { candidates: state.candidates, rounds: state.rounds, epochs: trainer.epochsDone };
+  }
+
+  /** Score, drop, record: one round. Returns undefined when there is nothing to drop. */
+  private async shrinkRound(
+    supernet: Supernet,
+    trainer: SupernetTrainer,
+    state: ShrinkState,
+  ): Promise<(ShrinkRoundRecord & { operatorScores: OperatorScore[]; droppedOperators: Operator[] }) | undefined> {
+    const { cfg, deps } = this;
+    const round = state.round;
+    const context = { round, candidates: state.candidates };
+    let scores = await this.scoreOperators(supernet, state.candidates, state.base, round);
+    scores = await deps.hooks.waterfall('onOperatorScores', scores, context);
+    let dropped = chooseDrops(cfg.policy, scores, state.candidates);
+    dropped = await deps.hooks.waterfall('onDropList', dropped, context);
+    if (dropped.length === 0) {
+      deps.progress.log(`ABS round ${round}: nothing left to drop`);
+      return undefined;
+    }
+    const sizeBefore = state.candidates.size();
+    state.candidates = state.candidates.without(dropped);
+    state.droppedTotal += dropped.length;
+
+    // The SPOS reference re-takes W0 once, as the current weights, after enough drops.
+    let retaken = false;
+    if (cfg.retakeBaseAfterDrops > 0 && !state.baseRetaken && state.droppedTotal > cfg.retakeBaseAfterDrops) {
+      state.base = supernet.store.snapshot();
+      state.baseRetaken = retaken = true;
+    }
+    const record = this.record(round, trainer.epochsDone, sizeBefore, state.candidates.size(), scores, dropped, retaken);
+    state.rounds.push(record);
+    state.round++;
+    deps.progress.log(
+      `ABS round ${round}: ${sizeBefore} -> ${state.candidates.size()} children; dropped ${record.dropped
+        .map((d) => `${d.op}@${d.choicePoint}`)
+        .join(', ')}`,
+    );
+    deps.emit({ event: 'shrinkRound', ...record });
+    return { ...record, operatorScores: scores, droppedOperators: dropped };
   }
 
   /**
@@ -134,7 +208,7 @@ export class Shrinker {
       candidates,
       base,
       data: deps.data,
-      rng: deps.rng.fork(`metric-round-${round}`),
+      rng: Rng.derive(this.seed, 'metric', round),
     });
     const ops = candidates.scorableOperators();
     const sums = new Map<string, { sum: number; n: number }>(ops.map((o) => [operatorKey(o), { sum: 0, n: 0 }]));
@@ -158,7 +232,7 @@ export class Shrinker {
         }
         task.done();
       } else {
-        const rng = deps.rng.fork(`sample-round-${round}`);
+        const rng = Rng.derive(this.seed, 'sample', round);
         const cache = new Map<string, number>();
         const task = deps.progress.start(`scoring ${ops.length} operators (${deps.metric.name})`, ops.length);
         for (const op of ops) {

@@ -5,10 +5,12 @@ import type { DataSplits } from '../data/dataset';
 import type { HookBus, Phase } from '../hooks/hooks';
 import type { Architecture, Mixture, Supernet } from '../space/search-space';
 import type { Progress } from '../util/progress';
-import type { Rng } from '../util/rng';
+import { Rng } from '../util/rng';
 import { correctCount, crossEntropy } from './loss';
 import { learningRateAt } from './schedule';
 import { clipGlobalNorm, Sgd } from './sgd';
+import type { Checkpointable, CheckpointSink } from '../checkpoint/checkpointer';
+import { Interruption, NumericalError, RunInterrupted } from '../checkpoint/interrupt';
 
 /**
  * A mixture path for one step: `weights` is called inside the gradient tape,
@@ -47,25 +49,56 @@ export interface EpochStats {
   steps: number;
 }
 
+/** Checkpoints and stop requests for a trainer; both optional (tests, scratch training). */
+export interface TrainerControl {
+  checkpoints?: CheckpointSink;
+  /** Key under which the trainer registers its state (default `<phase>/trainer`). */
+  key?: string;
+  interruption?: Interruption;
+}
+
+interface TrainerState {
+  epochsDone: number;
+  stepInEpoch: number;
+  lossSum: number;
+  correctSum: number;
+  seen: number;
+  seed: number;
+}
+
 /**
  * The one supernet trainer of absnas: epochs of SGD over sampled paths, a
- * learning-rate schedule over a stated horizon, progress and the onEpochEnd hook.
+ * learning-rate schedule over a stated horizon, progress and the onEpochEnd
+ * hook. Randomness is counter-based (data order from (seed, epoch), paths
+ * from (seed, epoch, step)), so a run resumes exactly at any step; its state
+ * and the supernet's are checkpointed at every epoch end and on interruption.
  */
-export class SupernetTrainer {
+export class SupernetTrainer implements Checkpointable {
   readonly sgd: Sgd;
   /** Epochs completed so far in this phase. */
   epochsDone = 0;
+  /** Steps already done in the current (unfinished) epoch. */
+  private stepInEpoch = 0;
+  private lossSum = 0;
+  private correctSum = 0;
+  private seen = 0;
+  private seed: number;
+  private readonly key: string;
 
   constructor(
     private readonly supernet: Supernet,
     private readonly data: DataSplits,
     readonly cfg: TrainConfig,
-    private readonly rng: Rng,
+    rng: Rng,
     private readonly hooks: HookBus,
     private readonly progress: Progress,
     readonly phase: Phase,
+    private readonly control: TrainerControl = {},
   ) {
     this.sgd = new Sgd({ momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+    this.seed = rng.nextUint32();
+    this.key = control.key ?? `${phase}/trainer`;
+    control.checkpoints?.register(this.key, this);
   }
 
   /** Steps in one epoch. */
@@ -75,7 +108,8 @@ export class SupernetTrainer {
   }
 
   /**
-   * Train `epochs` more epochs. The learning rate follows the schedule over
+   * Train `epochs` more epochs (finishing a resumed, partly done epoch first
+   * counts as one of them). The learning rate follows the schedule over
    * `horizonEpochs` epochs counted from the start of the phase. Returns early
    * when a hook asks to stop.
    */
@@ -87,9 +121,11 @@ export class SupernetTrainer {
   ): Promise<{ stats: EpochStats[]; stopped: boolean }> {
     const stats: EpochStats[] = [];
     for (let e = 0; e < epochs; e++) {
-      const s = this.trainEpoch(horizonEpochs, sample, participant);
+      const s = await this.trainEpoch(horizonEpochs, sample, participant);
       stats.push(s);
       this.epochsDone++;
+      this.stepInEpoch = 0;
+      this.lossSum = this.correctSum = this.seen = 0;
       const control = await this.hooks.series('onEpochEnd', {
         phase: this.phase,
         epoch: this.epochsDone,
@@ -99,39 +135,105 @@ export class SupernetTrainer {
         learningRate: s.learningRate,
         seconds: s.seconds,
       });
+      this.control.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
       if (control.stop) return { stats, stopped: true };
     }
     return { stats, stopped: false };
   }
 
-  private trainEpoch(horizonEpochs: number, sample: StepSampler, participant?: TrainingParticipant): EpochStats {
+  capture(): { state: TrainerState; tensors: Map<string, Float32Array> } {
+    const state: TrainerState = {
+      epochsDone: this.epochsDone,
+      stepInEpoch: this.stepInEpoch,
+      lossSum: this.lossSum,
+      correctSum: this.correctSum,
+      seen: this.seen,
+      seed: this.seed,
+    };
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, data] of Object.entries(this.sgd.getState())) tensors.set(`velocity/${name}`, data);
+    for (const [name, data] of this.supernet.store.snapshot()) tensors.set(`params/${name}`, data);
+    for (const [name, data] of this.supernet.store.snapshotBuffers()) tensors.set(`buffers/${name}`, data);
+    return { state, tensors };
+  }
+
+  restore(state: unknown, tensors: ReadonlyMap<string, Float32Array>): void {
+    const s = state as TrainerState;
+    Object.assign(this, {
+      epochsDone: s.epochsDone,
+      stepInEpoch: s.stepInEpoch,
+      lossSum: s.lossSum,
+      correctSum: s.correctSum,
+      seen: s.seen,
+      seed: s.seed,
+    });
+    const pick = (prefix: string): Map<string, Float32Array> =>
+      new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    this.supernet.store.load(pick('params/'), 'params');
+    this.supernet.store.load(pick('buffers/'), 'buffers');
+    this.sgd.setState(Object.fromEntries(pick('velocity/')), this.supernet.store.params);
+  }
+
+  private async trainEpoch(horizonEpochs: number, sample: StepSampler, participant?: TrainingParticipant): Promise<EpochStats> {
     const began = Date.now();
     const steps = this.stepsPerEpoch();
     if (steps < 1) {
       throw new Error(`training split has ${this.data.train.count} images, fewer than one batch of ${this.cfg.batchSize}`);
     }
-    const lr = learningRateAt(this.cfg, this.epochsDone / Math.max(horizonEpochs, 1));
-    const task = this.progress.start(`${this.phase} epoch ${this.epochsDone + 1}/${horizonEpochs}`, steps);
-    let lossSum: tf.Tensor = tf.scalar(0);
-    let correctSum: tf.Tensor = tf.scalar(0);
-    let seen = 0;
+    const epoch = this.epochsDone;
+    const lr = learningRateAt(this.cfg, epoch / Math.max(horizonEpochs, 1));
+    const task = this.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
+    if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
     const params = this.supernet.store.params;
     for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {
-      rng: this.rng,
+      rng: Rng.derive(this.seed, 'order', epoch),
       augment: this.cfg.augment,
       dropLast: true,
       limit: steps,
+      startBatch: this.stepInEpoch,
     })) {
-      const paths = sample(this.rng);
-      const grads: tf.NamedTensorMap = {};
-      const extraVars = participant?.variables() ?? [];
-      const extraGrads = new Map<tf.Variable, tf.Tensor>();
+      try {
+        this.step(batch, sample(Rng.derive(this.seed, 'path', epoch, this.stepInEpoch)), params, lr, participant);
+      } finally {
+        batch.x.dispose();
+        batch.y.dispose();
+      }
+      this.stepInEpoch++;
+      task.tick();
+      // let signal handlers run: the step itself never yields to the event loop
+      await yieldToEventLoop();
+      const reason = this.control.interruption?.requested;
+      if (reason) {
+        this.control.checkpoints?.save(`interrupted (${reason}) in ${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
+        const where = this.control.checkpoints?.lastSaved;
+        throw new RunInterrupted(`interrupted by ${reason}${where ? `; checkpoint saved: ${where}` : ''}`);
+      }
+    }
+    const loss = this.lossSum / Math.max(this.seen, 1);
+    const trainAccuracy = this.correctSum / Math.max(this.seen, 1);
+    const seconds = (Date.now() - began) / 1000;
+    task.done(`loss ${loss.toFixed(3)} acc ${(100 * trainAccuracy).toFixed(1)}% lr ${lr.toPrecision(3)}`);
+    return { epoch: epoch + 1, loss, trainAccuracy, learningRate: lr, seconds, steps };
+  }
+
+  /** One optimizer step over the paths of one batch (gradients summed over paths). */
+  private step(
+    batch: { x: tf.Tensor4D; y: tf.Tensor2D; size: number },
+    paths: StepPath[],
+    params: ReadonlyMap<string, tf.Variable>,
+    lr: number,
+    participant?: TrainingParticipant,
+  ): void {
+    const grads: tf.NamedTensorMap = {};
+    const extraVars = participant?.variables() ?? [];
+    const extraGrads = new Map<tf.Variable, tf.Tensor>();
+    const extraOfVar = new Map(extraVars.map((v) => [v.name, v]));
+    try {
       for (const path of paths) {
         const names = isMixture(path) ? this.mixtureParams(path) : this.supernet.paramsOf(path);
         const vars = names.map((n) => params.get(n) as tf.Variable);
         // tfjs keys gradients by its (prefixed) variable name; map back to parameter names
         const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i]]));
-        const extraOfVar = new Map(extraVars.map((v) => [v.name, v]));
         let logits: tf.Tensor2D | undefined;
         const { value, grads: g } = tf.variableGrads(() => {
           logits = tf.keep(
@@ -139,47 +241,41 @@ export class SupernetTrainer {
               ? this.forwardMixture(batch.x, { ops: path.ops, weights: path.weights() })
               : this.supernet.forward(batch.x, path, 'train'),
           );
-          return crossEntropy(logits, batch.y);
+          return crossEntropy(logits, batch.y, this.cfg.labelSmoothing ?? 0);
         }, [...vars, ...extraVars]);
+        const correct = correctCount(logits as tf.Tensor2D, batch.y);
+        const lossValue = value.dataSync()[0];
+        this.correctSum += correct.dataSync()[0];
+        correct.dispose();
+        value.dispose();
+        (logits as tf.Tensor2D | undefined)?.dispose();
         for (const [tfName, t] of Object.entries(g)) {
           const extra = extraOfVar.get(tfName);
           if (extra) {
             const prev = extraGrads.get(extra);
             extraGrads.set(extra, prev ? accumulate(prev, t) : t);
-            continue;
+          } else {
+            const name = nameOfVar.get(tfName) as string;
+            grads[name] = grads[name] ? accumulate(grads[name], t) : t;
           }
-          const name = nameOfVar.get(tfName) as string;
-          const prev = grads[name];
-          grads[name] = prev ? accumulate(prev, t) : t;
         }
-        const nextLoss = tf.add(lossSum, value);
-        const nextCorrect = tf.tidy(() => tf.add(correctSum, correctCount(logits as tf.Tensor2D, batch.y)));
-        lossSum.dispose();
-        correctSum.dispose();
-        value.dispose();
-        (logits as tf.Tensor2D | undefined)?.dispose();
-        lossSum = nextLoss;
-        correctSum = nextCorrect;
-        seen += batch.size;
+        if (!Number.isFinite(lossValue)) {
+          const last = this.control.checkpoints?.lastSaved;
+          throw new NumericalError(
+            `${this.phase} epoch ${this.epochsDone + 1}, step ${this.stepInEpoch + 1}: the loss is ${lossValue}; ` +
+              `stopped before applying this step (last good checkpoint: ${last ?? 'none yet'})`,
+          );
+        }
+        this.lossSum += lossValue * batch.size;
+        this.seen += batch.size;
       }
       clipGlobalNorm(grads, this.cfg.gradientClip);
       this.sgd.step(params, grads, lr);
+      if (participant) participant.update(extraGrads);
+    } finally {
       for (const t of Object.values(grads)) t.dispose();
-      if (participant) {
-        participant.update(extraGrads);
-        for (const t of extraGrads.values()) t.dispose();
-      }
-      batch.x.dispose();
-      batch.y.dispose();
-      task.tick();
+      for (const t of extraGrads.values()) t.dispose();
     }
-    const loss = (lossSum.dataSync()[0] * this.cfg.batchSize) / Math.max(seen, 1);
-    const trainAccuracy = correctSum.dataSync()[0] / Math.max(seen, 1);
-    lossSum.dispose();
-    correctSum.dispose();
-    const seconds = (Date.now() - began) / 1000;
-    task.done(`loss ${loss.toFixed(3)} acc ${(100 * trainAccuracy).toFixed(1)}% lr ${lr.toPrecision(3)}`);
-    return { epoch: this.epochsDone + 1, loss, trainAccuracy, learningRate: lr, seconds, steps };
   }
 
   private mixtureParams(path: MixturePath): string[] {
@@ -193,8 +289,13 @@ export class SupernetTrainer {
   }
 
   dispose(): void {
+    this.control.checkpoints?.unregister(this.key);
     this.sgd.dispose();
   }
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isMixture(path: StepPath): path is MixturePath {

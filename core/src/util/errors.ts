@@ -4,7 +4,7 @@
  * without a stack trace. Anything else is a bug and keeps its stack.
  */
 export class UserError extends Error {
-  readonly exitCode = 2;
+  readonly exitCode: number = 2;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

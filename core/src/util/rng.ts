@@ -32,6 +32,29 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
+  /**
+   * A generator determined by its parts alone (counter-based use): e.g.
+   * derive(seed, 'order', epoch). Work split into numbered pieces can then
+   * be resumed at any piece without replaying the draws before it.
+   */
+  static derive(...parts: (number | string)[]): Rng {
+    let h = 0x811c9dc5;
+    const mix = (x: number): void => {
+      h = Math.imul(h ^ x, 0x01000193) >>> 0;
+      h = (h ^ (h >>> 15)) >>> 0;
+    };
+    for (const p of parts) {
+      if (typeof p === 'number') {
+        mix(p >>> 0);
+        mix(Math.floor(p / 4294967296) >>> 0);
+      } else {
+        for (let i = 0; i < p.length; i++) mix(p.charCodeAt(i));
+        mix(0xff);
+      }
+    }
+    return new Rng(h);
+  }
+
   /** A child generator whose stream is independent of this one's future draws. */
   fork(label: string): Rng {
     let h = this.nextUint32();
