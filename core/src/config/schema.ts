@@ -82,6 +82,13 @@ export const trainConfigSchema: JsonSchema = {
       default: false,
       description: 'random crop (zero padding 4) and horizontal flip',
     },
+    labelSmoothing: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0,
+      description: 'label smoothing of the cross-entropy loss (the ImageNet reference uses 0.1)',
+    },
   },
 };
 
@@ -177,6 +184,105 @@ const shrinkSchema: JsonSchema = {
   },
 };
 
+/** The `absnas rank` experiment (absent from other runs: it has no default). */
+const rankSchema: JsonSchema = {
+  type: 'object',
+  description: 'absnas rank: how well metrics rank child models against a tabular benchmark',
+  additionalProperties: false,
+  properties: {
+    epochs: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0 },
+      minItems: 1,
+      uniqueItems: true,
+      default: [2, 4, 8],
+      description: 'supernet epochs after which every metric scores children',
+    },
+    metrics: {
+      type: 'array',
+      minItems: 1,
+      description: 'the metrics compared',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['plugin'],
+        properties: {
+          plugin: { type: 'string', minLength: 1, description: 'npm package name of the metric plugin, or a path to it' },
+          options: { type: 'object', default: {}, description: "the plugin's options" },
+          label: { type: 'string', minLength: 1, description: "name in tables and plots (default: the metric's name)" },
+          children: {
+            type: 'string',
+            enum: ['all', 'sample'],
+            default: 'sample',
+            description: "'all': every child of the space; 'sample': the seeded sample of accuracySample children",
+          },
+        },
+      },
+      default: [
+        { plugin: '@absnas/metric-angle', options: {}, children: 'all' },
+        { plugin: '@absnas/metric-accuracy', options: { recalibrate: true }, children: 'sample' },
+        { plugin: '@absnas/metric-accuracy', options: { recalibrate: false }, children: 'sample' },
+        { plugin: '@absnas/metric-random', options: {}, children: 'sample' },
+      ],
+    },
+    accuracySample: {
+      type: 'integer',
+      minimum: 2,
+      default: 1000,
+      description: "children in the seeded sample scored by metrics with children 'sample'",
+    },
+    column: { type: 'string', minLength: 1, default: 'c10_test_200', description: 'the benchmark column used as ground truth' },
+    seeds: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0, maximum: 4294967295 },
+      minItems: 1,
+      uniqueItems: true,
+      default: [0],
+      description: 'one supernet per seed (and per metric that trains alongside it); results are averaged',
+    },
+    benchmark: { type: 'string', minLength: 1, description: 'the benchmark CSV (default: the NAS-Bench-201 table found by the loader)' },
+  },
+};
+
+/** The `absnas compare` matrix (absent from other runs: it has no default). */
+const compareSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'absnas compare: searchers x {original space, ABS-shrunk space} x seeds',
+  required: ['searchers'],
+  properties: {
+    searchers: {
+      type: 'array',
+      minItems: 1,
+      items: pluginRefSchema('a searcher of the comparison'),
+      description: 'the searchers compared; each keeps its own options',
+    },
+    seeds: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0, maximum: 4294967295 },
+      minItems: 1,
+      uniqueItems: true,
+      default: [0],
+      description: 'one shrunk space per seed, shared by every searcher of that seed',
+    },
+    spaces: {
+      type: 'array',
+      items: { type: 'string', enum: ['original', 'abs'] },
+      minItems: 1,
+      uniqueItems: true,
+      default: ['original', 'abs'],
+      description: "search the original space, the ABS-shrunk one, or both",
+    },
+    column: {
+      type: 'string',
+      minLength: 1,
+      default: 'c10_test_200',
+      description: 'benchmark column that judges the found architectures (spaces with a tabular benchmark)',
+    },
+    benchmark: { type: 'string', minLength: 1, description: 'the benchmark CSV (default: the NAS-Bench-201 table found by the loader)' },
+  },
+};
+
 export const coreConfigSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'absnas run configuration',
@@ -210,6 +316,13 @@ export const coreConfigSchema: JsonSchema = {
     space: pluginRefSchema('the search space plugin'),
     shrink: shrinkSchema,
     search: pluginRefSchema('the searcher plugin that picks the final architecture', '@absnas/spos'),
+    rank: rankSchema,
+    compare: compareSchema,
+    shrunkSpace: {
+      type: 'string',
+      minLength: 1,
+      description: 'a shrunk-space.json of an earlier run: search its candidates instead of the original space (needs shrink.enabled false)',
+    },
     plugins: {
       type: 'array',
       description: 'extension plugins (hooks only)',

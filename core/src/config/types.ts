@@ -25,6 +25,8 @@ export interface TrainConfig {
   stepsPerEpoch: number;
   /** Random crop (padding 4) and horizontal flip. */
   augment: boolean;
+  /** Label smoothing of the cross-entropy loss (0 = plain one-hot targets). */
+  labelSmoothing: number;
 }
 
 export type DropPolicyConfig =
@@ -64,6 +66,38 @@ export interface DataConfig {
   imageSize: number;
 }
 
+/** The `absnas compare` matrix. */
+export interface CompareConfig {
+  searchers: PluginRef[];
+  seeds: number[];
+  spaces: ('original' | 'abs')[];
+  column: string;
+  benchmark?: string;
+}
+
+/** A metric of the `absnas rank` experiment. */
+export interface RankMetricRef extends PluginRef {
+  /** Name in tables and plots (default: the metric's own name). */
+  label?: string;
+  /** Score every child of the space, or the seeded sample of `accuracySample` children. */
+  children: 'all' | 'sample';
+}
+
+/** The `absnas rank` experiment: how well metrics rank children against a benchmark. */
+export interface RankConfig {
+  /** Supernet epochs after which every metric scores children (ascending). */
+  epochs: number[];
+  metrics: RankMetricRef[];
+  /** Size of the seeded sample of children scored by metrics with `children: 'sample'`. */
+  accuracySample: number;
+  /** The benchmark column that is the ground truth. */
+  column: string;
+  /** One supernet (per training group) per seed; results are averaged over seeds. */
+  seeds: number[];
+  /** The benchmark table (default: the NAS-Bench-201 table found by the benchmark loader). */
+  benchmark?: string;
+}
+
 export interface RunConfig {
   name: string;
   seed: number;
@@ -75,4 +109,10 @@ export interface RunConfig {
   /** Extension plugins (hooks only). */
   plugins: PluginRef[];
   output: { progress: boolean };
+  /** Only for `absnas rank`; absent otherwise. */
+  rank?: RankConfig;
+  /** Only for `absnas compare`; absent otherwise. */
+  compare?: CompareConfig;
+  /** A shrunk-space.json to search instead of the original space. */
+  shrunkSpace?: string;
 }

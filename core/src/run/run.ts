@@ -6,11 +6,12 @@ import { CandidateSet } from '../space/candidates';
 import { SupernetTrainer } from '../train/trainer';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { UserError } from '../util/errors';
+import { ConfigError, UserError } from '../util/errors';
 import { Checkpointer, configHash } from '../checkpoint/checkpointer';
 import { Interruption } from '../checkpoint/interrupt';
 import type { Assembly } from './assemble';
 import { RunLock } from './lock';
+import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
 import { renderReport } from './report';
 import type { RunDirectory } from './run-dir';
 
@@ -69,6 +70,9 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
 async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions): Promise<RunOutcome> {
   const { config, hooks, space, metric, searcher } = assembly;
   const began = Date.now();
+  if (config.shrunkSpace && config.shrink.enabled) {
+    throw new ConfigError('/shrunkSpace: searching a given shrunk space needs shrink.enabled false (or drop shrunkSpace to shrink anew)');
+  }
   const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
   if (options.resume) {
     const loaded = checkpoints.latest((m) => progress.log(`warning: ${m}`));
@@ -92,6 +96,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
   const full = new CandidateSet(space.choicePoints);
   let candidates = full;
+  if (config.shrunkSpace) candidates = readShrunkSpace(config.shrunkSpace, space);
 
   const phase: RunPhaseState = { phase: 'shrink' };
   checkpoints.register('run', {
@@ -129,16 +134,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
     candidates = shrink.candidates;
     phase.phase = 'search';
     phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs };
-    runDir.writeJson('shrunk-space.json', {
-      format: 'absnas.shrunk-space',
-      version: 1,
-      space: space.name,
-      metric: metric.name,
-      sizeBefore: full.size(),
-      sizeAfter: candidates.size(),
-      candidates: candidates.toJSON(),
-      rounds: shrink.rounds,
-    });
+    writeShrunkSpace(runDir.file('shrunk-space.json'), space, metric.name, full, candidates, shrink.rounds);
     checkpoints.save('shrinking done');
   } else if (phase.shrink) {
     shrink = { candidates: new CandidateSet(space.choicePoints, phase.shrink.candidates), rounds: phase.shrink.rounds, epochs: phase.shrink.epochs };

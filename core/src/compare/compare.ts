@@ -1,0 +1,133 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Nb201Benchmark } from '../benchmarks';
+import type { Interruption } from '../checkpoint/interrupt';
+import type { OriginFn } from '../config/load';
+import { validateCoreConfig } from '../config/validate';
+import type { RunConfig } from '../config/types';
+import { assemble } from '../run/assemble';
+import { executeRun, RunResult } from '../run/run';
+import { RunDirectory } from '../run/run-dir';
+import { ConfigError } from '../util/errors';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import type { Progress } from '../util/progress';
+import { cellConfig, CompareCell, planCells } from './cells';
+import { CellOutcome, compareTable, CompareRow, tableCsv, tableMarkdown } from './table';
+
+export interface ComparisonResult {
+  rows: CompareRow[];
+  cells: CellOutcome[];
+  /** What the table's values are: a benchmark column, or the searchers' validation accuracy. */
+  measure: string;
+  best: { arch: string; value: number } | null;
+}
+
+/** The ground truth of a space, where one is known (NAS-Bench-201). */
+function benchmarkFor(config: RunConfig, spaceName: string, progress: Progress): Nb201Benchmark | undefined {
+  if (spaceName !== 'nb201') return undefined;
+  const compare = config.compare!;
+  if (!compare.benchmark && !Nb201Benchmark.defaultPath()) {
+    progress.log('note: no NAS-Bench-201 table found (set compare.benchmark or ABSNAS_NB201): reporting validation accuracy');
+    return undefined;
+  }
+  return Nb201Benchmark.load(compare.benchmark);
+}
+
+function lastRunSeconds(dir: string): number {
+  const file = path.join(dir, 'events.jsonl');
+  if (!fs.existsSync(file)) return 0;
+  const ends = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'runEnd');
+  return ends.length ? Number(ends[ends.length - 1].seconds?.total ?? 0) : 0;
+}
+
+function shrinkEpochs(cell: CompareCell, cells: readonly CompareCell[]): number {
+  if (cell.variant !== 'abs') return 0;
+  const shrinker = cells.find((c) => c.variant === 'abs' && c.seed === cell.seed && c.shrinks);
+  const file = shrinker && path.join(shrinker.dir, 'shrunk-space.json');
+  if (!file || !fs.existsSync(file)) return 0;
+  const rounds = JSON.parse(fs.readFileSync(file, 'utf8')).rounds as { epochs: number }[];
+  return rounds.length ? rounds[rounds.length - 1].epochs : 0;
+}
+
+/**
+ * Run every cell of the matrix that has no result yet (a cell interrupted
+ * part-way resumes from its checkpoints), then build the table from the
+ * cells' results. Re-running after a kill therefore only does what is missing.
+ */
+export async function runComparison(
+  raw: Record<string, unknown>,
+  origin: OriginFn,
+  outDir: string,
+  progress: Progress,
+  interruption?: Interruption,
+): Promise<ComparisonResult> {
+  const config = validateCoreConfig(raw, origin);
+  if (!config.compare) throw new ConfigError(`${origin('/compare')}: /compare: absnas compare needs a compare section (searchers, seeds, spaces)`);
+  // check every cell's config before running any, so a typo fails at once
+  const cells = planCells(config, outDir);
+  const assemblies = cells.map((cell) => assemble(cellConfig(raw, cell, config.name), origin));
+  const space = assemblies[0].space;
+  const benchmark = benchmarkFor(config, space.name, progress);
+  fs.mkdirSync(outDir, { recursive: true });
+
+  const outcomes: CellOutcome[] = [];
+  for (const [i, cell] of cells.entries()) {
+    const resultFile = path.join(cell.dir, 'result.json');
+    const tag = `${cell.label} / ${cell.variant} / seed ${cell.seed}`;
+    if (fs.existsSync(resultFile)) {
+      progress.log(`compare ${i + 1}/${cells.length}: ${tag}: done before, kept`);
+    } else {
+      const runDir = new RunDirectory(cell.dir);
+      const resume = runDir.holdsRun();
+      progress.log(`compare ${i + 1}/${cells.length}: ${tag}${resume ? ' (resuming)' : ''}`);
+      await executeRun(assemblies[i], runDir, progress, { resume, interruption });
+    }
+    const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RunResult;
+    outcomes.push({
+      label: cell.label,
+      variant: cell.variant,
+      seed: cell.seed,
+      architecture: result.architecture,
+      groundTruth: benchmark ? benchmark.lookup(result.architecture, config.compare.column) : null,
+      valAccuracy: typeof result.metrics.valAccuracy === 'number' ? result.metrics.valAccuracy : null,
+      supernetEpochs: (result.metrics.supernetEpochs ?? 0) + shrinkEpochs(cell, cells),
+      seconds: lastRunSeconds(cell.dir),
+    });
+  }
+
+  const best = benchmark ? benchmark.best(config.compare.column) : null;
+  const measure = benchmark ? config.compare.column : 'valAccuracy';
+  const rows = compareTable(outcomes, best ? best.value : null);
+  const seconds = new Map<string, number>();
+  for (const o of outcomes) {
+    const k = `${o.label}/${o.variant}`;
+    seconds.set(k, (seconds.get(k) ?? 0) + o.seconds / config.compare.seeds.length);
+  }
+  writeJsonAtomic(path.join(outDir, 'compare.json'), {
+    format: 'absnas.compare',
+    version: 1,
+    space: space.name,
+    measure,
+    best,
+    table: rows,
+    cells: outcomes.map(({ seconds: _s, ...deterministic }) => deterministic),
+    timing: Object.fromEntries(seconds),
+  });
+  writeFileAtomic(path.join(outDir, 'compare.csv'), tableCsv(rows));
+  const md = [
+    `# absnas compare: ${config.name}`,
+    '',
+    `Space \`${space.name}\`, seeds ${config.compare.seeds.join(', ')}; values: ${measure}${best ? ` (best in the space: ${best.value.toFixed(2)}, \`${best.arch}\`)` : ''}.`,
+    '',
+    tableMarkdown(rows, measure, seconds),
+    '',
+    '## Cells',
+    '',
+    '| searcher | space | seed | architecture | value |',
+    '| --- | --- | --- | --- | --- |',
+    ...outcomes.map((o) => `| ${o.label} | ${o.variant} | ${o.seed} | \`${o.architecture}\` | ${(o.groundTruth ?? o.valAccuracy ?? NaN).toFixed(2)} |`),
+    '',
+  ].join('\n');
+  writeFileAtomic(path.join(outDir, 'compare.md'), md);
+  return { rows, cells: outcomes, measure, best };
+}
