@@ -63,6 +63,7 @@ describe('absnas compare', () => {
     ['1<-0', '2<-0', '2<-1', '3<-0', '3<-1', '3<-2'].forEach((id, i) => expect(shrunk[id]).toContain(ops[i]));
     expect(fs.readFileSync(path.join(full, 'compare.md'), 'utf8')).toContain('| spos-2 |');
     expect(fs.readFileSync(path.join(full, 'compare.csv'), 'utf8').split('\n')[0]).toMatch(/^searcher,original_mean/);
+    expect(fs.readFileSync(path.join(full, 'report.html'), 'utf8')).toContain('Found architectures with and without ABS');
   });
 
   it('killed half way and re-run, finishes only the missing cells with the same table', async () => {

@@ -11,6 +11,7 @@ import { RunDirectory } from '../run/run-dir';
 import { ConfigError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Progress } from '../util/progress';
+import { writeCompareReport } from '../report/html';
 import { cellConfig, CompareCell, planCells } from './cells';
 import { CellOutcome, compareTable, CompareRow, tableCsv, tableMarkdown } from './table';
 
@@ -129,5 +130,6 @@ export async function runComparison(
     '',
   ].join('\n');
   writeFileAtomic(path.join(outDir, 'compare.md'), md);
+  await writeCompareReport(outDir);
   return { rows, cells: outcomes, measure, best };
 }

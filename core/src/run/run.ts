@@ -13,6 +13,7 @@ import type { Assembly } from './assemble';
 import { RunLock } from './lock';
 import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
 import { renderReport } from './report';
+import { writeRunReport } from '../report/html';
 import type { RunDirectory } from './run-dir';
 
 /** What result.json holds: a pure function of the config and seed (no times, no paths). */
@@ -86,6 +87,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
     throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
   }
   const interruption = options.interruption ?? new Interruption();
+  hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
   const backend = await selectBackend(config.backend, (m) => progress.log(m));
   runDir.writeJson('config.json', config);
   runDir.emit({ event: options.resume ? 'runResume' : 'runStart', name: config.name, seed: config.seed, backend: backend.name });
@@ -182,6 +184,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   const seconds = { total: (Date.now() - began) / 1000, shrink: shrinkSeconds, search: searchSeconds };
   const outcome: RunOutcome = { result, backend, shrink, seconds };
   runDir.writeText('report.md', renderReport(outcome, space));
+  await writeRunReport(runDir.dir, space);
   runDir.emit({ event: 'runEnd', architecture: text, metrics: found.metrics, seconds, tensors: tf.memory().numTensors });
   await hooks.series('onRunEnd', { runDir: runDir.dir, result: result as unknown as Record<string, unknown> });
   return outcome;

@@ -29,6 +29,11 @@ export interface WeightLayout {
   allPathsCut: boolean;
 }
 
+export interface ArchitectureGraph {
+  nodes: { id: string; x: number; y: number }[];
+  edges: { from: string; to: string; op: string }[];
+}
+
 export interface ChildCost {
   params: number;
   flops: number;
@@ -51,6 +56,42 @@ export interface InputSpec {
 export interface Mixture {
   ops: readonly (readonly string[])[];
   weights: readonly tf.Tensor1D[];
+  /**
+   * Dropout on the outputs of the named operators, in 'train' mode only
+   * (PDARTS drops identity skip-connections): each element is kept with
+   * probability 1 - rate and scaled by 1 / (1 - rate); masks are drawn from
+   * `seed`. Spaces that do not support it ignore it.
+   */
+  dropout?: { ops: readonly string[]; rate: number; seed: number };
+}
+
+/** Options of one forward pass of a standalone network. */
+export interface NetworkForwardOptions {
+  /** Drop-path probability of cell branches in 'train' mode (0 or absent = off). */
+  dropPath?: number;
+  /** Draws the drop-path masks (needed when dropPath > 0). */
+  rng?: Rng;
+}
+
+export interface NetworkOutput {
+  logits: tf.Tensor2D;
+  /** Logits of an auxiliary head ('train' mode, networks that have one). */
+  auxLogits?: tf.Tensor2D;
+}
+
+/**
+ * One architecture as a standalone network with its own weights, for
+ * training from scratch (`absnas train`).
+ */
+export interface Network {
+  readonly store: ParamStore;
+  forward(x: tf.Tensor4D, mode: ForwardMode, options?: NetworkForwardOptions): NetworkOutput;
+  /** Names of the parameters to train. */
+  paramNames(): string[];
+  /** Parameters counted as the network's size (DARTS leaves out the auxiliary head). */
+  paramCount(): number;
+  resetBatchNormStats(): void;
+  dispose(): void;
 }
 
 /**
@@ -89,6 +130,32 @@ export interface SearchSpace {
   sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture;
 
   createSupernet(input: InputSpec, rng: Rng): Supernet;
+  /** The child drawn as a graph (node positions in [0, 1]), for reports; spaces without a picture leave it out. */
+  graph?(arch: Architecture): ArchitectureGraph;
   cost(arch: Architecture, input: InputSpec): ChildCost;
   weightLayout(arch: Architecture): WeightLayout;
+
+  /**
+   * The final architecture of a differentiable search, from its architecture
+   * weights: `weights[i][k]` weighs `choicePoints[i].candidates[k]` (0 for a
+   * dropped candidate, which must not be chosen). Cell spaces with a fixed
+   * in-degree implement it (DARTS: the top-2 inputs of every node by their
+   * strongest non-`none` weight); without it, core's `deriveArchitecture`
+   * takes the strongest candidate of every choice point.
+   */
+  derive?(weights: readonly Float32Array[]): Architecture;
+
+  /**
+   * This space with some options changed (PDARTS deepens the network from
+   * stage to stage). Throws ConfigError for an unknown or invalid option.
+   */
+  withOptions?(overrides: Record<string, unknown>): SearchSpace;
+
+  /**
+   * A standalone network of `arch` with fresh weights, configured by
+   * `options` (the space's own: width, depth, auxiliary head...), for
+   * training from scratch. Without it, `absnas train` trains the supernet
+   * restricted to `arch`.
+   */
+  createNetwork?(arch: Architecture, input: InputSpec, rng: Rng, options: Record<string, unknown>): Network;
 }

@@ -4,6 +4,7 @@
  */
 import {
   Architecture,
+  ArchitectureGraph,
   CandidateSet,
   ChildCost,
   ChoicePoint,
@@ -55,5 +56,17 @@ export class Nb201Space implements SearchSpace {
 
   weightLayout(arch: Architecture): WeightLayout {
     return nb201WeightLayout(arch, this.options);
+  }
+
+  /** The cell as a diamond: input 0 left, output 3 right, so no two edges overlap. */
+  graph(arch: Architecture): ArchitectureGraph {
+    const nodes = [
+      { id: '0', x: 0, y: 0.5 },
+      { id: '1', x: 0.5, y: 1 },
+      { id: '2', x: 0.5, y: 0 },
+      { id: '3', x: 1, y: 0.5 },
+    ];
+    const edges = EDGES.map((e, i) => ({ from: String(e.from), to: String(e.to), op: arch[i] })).filter((e) => e.op !== 'none');
+    return { nodes, edges };
   }
 }

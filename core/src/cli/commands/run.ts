@@ -68,7 +68,7 @@ export const runCommand: Command = {
       `space: ${r.shrink.sizeBefore} -> ${r.shrink.sizeAfter} children (${r.shrink.rounds} shrink round(s))`,
       `time: ${outcome.seconds.total.toFixed(1)} s`,
       `result: ${runDir.file('result.json')}`,
-      `report: ${runDir.file('report.md')}`,
+      `report: ${runDir.file('report.md')} and report.html`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   },
