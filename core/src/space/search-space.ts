@@ -130,6 +130,12 @@ export interface SearchSpace {
   sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture;
 
   createSupernet(input: InputSpec, rng: Rng): Supernet;
+  /**
+   * The child as a standalone tfjs Layers model with the supernet's current
+   * weights and batch-norm statistics (for `absnas export`); a model that
+   * plain @tensorflow/tfjs loads without absnas.
+   */
+  exportModel?(arch: Architecture, supernet: Supernet, input: InputSpec): tf.LayersModel;
   /** The child drawn as a graph (node positions in [0, 1]), for reports; spaces without a picture leave it out. */
   graph?(arch: Architecture): ArchitectureGraph;
   cost(arch: Architecture, input: InputSpec): ChildCost;

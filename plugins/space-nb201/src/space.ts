@@ -12,8 +12,11 @@ import {
   Operator,
   Rng,
   SearchSpace,
+  Supernet,
+  tf,
   WeightLayout,
 } from '@absnas/core';
+import { exportNb201Model } from './export';
 import { formatArchString, parseArchString } from './arch-string';
 import { nb201Cost } from './cost';
 import { Nb201Options, resolveOptions } from './macro';
@@ -56,6 +59,10 @@ export class Nb201Space implements SearchSpace {
 
   weightLayout(arch: Architecture): WeightLayout {
     return nb201WeightLayout(arch, this.options);
+  }
+
+  exportModel(arch: Architecture, supernet: Supernet, input: InputSpec): tf.LayersModel {
+    return exportNb201Model(supernet as Nb201Supernet, arch, input);
   }
 
   /** The cell as a diamond: input 0 left, output 3 right, so no two edges overlap. */

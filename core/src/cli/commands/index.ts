@@ -7,6 +7,7 @@ import { listCommand } from './list';
 import { configCommand } from './config';
 import { rankCommand } from './rank';
 import { compareCommand } from './compare';
+import { exportCommand } from './export';
 
 /** Every subcommand of `absnas`; a new command is one module and one line here. */
-export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand];
+export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand];
