@@ -7,7 +7,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value. Everything else starting with -- is a boolean flag. */
-const VALUED = new Set(['--format', '--set', '--out', '--resume', '--backend', '--cache-dir', '--dir', '--kind']);
+const VALUED = new Set(['--batch', '--repeats', '--format', '--set', '--out', '--resume', '--backend', '--cache-dir', '--dir', '--kind']);
 
 /** A small, strict parser of a command's arguments: unknown flags are errors, not silently ignored. */
 export function parseArgs(argv: string[], known: ReadonlySet<string>): ParsedArgs {

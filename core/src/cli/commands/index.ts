@@ -8,6 +8,7 @@ import { configCommand } from './config';
 import { rankCommand } from './rank';
 import { compareCommand } from './compare';
 import { exportCommand } from './export';
+import { latencyTableCommand } from './latency-table';
 
 /** Every subcommand of `absnas`; a new command is one module and one line here. */
-export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand];
+export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand, latencyTableCommand];
