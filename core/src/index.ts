@@ -1,40 +1,90 @@
 /**
- * The public API of @absnas/core: everything a plugin may import.
+ * The public API of @absnas/core: everything a plugin may import, and the
+ * only entry point of the package (see docs/api.md). Plugins import from
+ * '@absnas/core' and nothing deeper.
  */
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
+
+/** TensorFlow.js as absnas uses it: plugins share this one instance. */
 export { tf };
 
+// The plugin contract: what a plugin exports, how absnas loads, finds and registers it
 export * from './plugin/plugin';
+export * from './plugin/loader';
+export * from './plugin/container';
+export * from './plugin/discover';
 export * from './tokens';
+
+// Hooks: the lifecycle of a run, their dispatch modes and payloads
 export * from './hooks/hooks';
-export * from './util/rng';
-export * from './util/errors';
-export * from './util/progress';
-export * from './nn/params';
-export * from './nn/layers';
+
+// The components a plugin provides: search space, metric, searcher
 export * from './space/search-space';
 export * from './space/candidates';
-export * from './data/dataset';
 export * from './metric/metric';
 export * from './search/searcher';
-export * from './config';
-export * from './train/sgd';
-export * from './train/schedule';
-export * from './train/loss';
-export * from './train/trainer';
-export * from './eval/child-accuracy';
-export * from './search/evolution';
-export * from './shrink/policies';
-export * from './shrink/shrinker';
-export * from './plugin/loader';
+
+// Building supernets: parameters with seeded initialisation, layers (tf is re-exported above)
+export * from './nn/params';
+export * from './nn/layers';
+
+// Data: splits, batches, the datasets
+export * from './data/dataset';
 export * from './data/batches';
 export { loadData } from './data/load';
 export { loadMnist, MNIST_INPUT } from './data/mnist';
 export { loadSynthetic } from './data/synthetic';
+export { loadCifar10 } from './data/cifar10';
+
+// Training and evaluating children: the one supernet trainer, SGD, schedules, losses, BN recalibration
+export * from './train/trainer';
+export * from './train/sgd';
+export * from './train/schedule';
+export * from './train/loss';
+export * from './eval/child-accuracy';
+
+// Search machinery shared by searchers (no plugin imports another)
+export * from './search/evolution';
+export * from './search/one-shot';
+export * from './search/differentiable';
+export * from './train/bilevel';
+
+// ABS: the shrinker and its drop policies
+export * from './shrink/shrinker';
+export * from './shrink/policies';
+
+// Configuration: the schema, presets, overrides, validation
+export * from './config';
+
+// Checkpoints and interruptions: how long loops save their state and stop at safe points
+export type { Checkpointable, CheckpointSink, LoadedCheckpoint } from './checkpoint/checkpointer';
+export { Checkpointer, configHash } from './checkpoint/checkpointer';
+export { CheckpointError } from './checkpoint/format';
+export { Interruption, NumericalError, RunInterrupted } from './checkpoint/interrupt';
+
+// Runs: the composition root, one run, its directory
 export { assemble } from './run/assemble';
 export type { Assembly } from './run/assemble';
 export { executeRun } from './run/run';
 export type { RunResult, RunOutcome } from './run/run';
 export { RunDirectory } from './run/run-dir';
+export { readShrunkSpace } from './run/shrunk-space';
+export { runComparison } from './compare/compare';
+export { exportRun } from './export/export-run';
+export { writeRunReport, writeCompareReport } from './report/html';
+
+// Compute backends: selection, gradient fill-ins, self-test
 export * from './backend';
+
+// Benchmarks and statistics
+export * from './benchmarks';
+export * from './stats/rank-correlation';
+
+// Utilities: seeded random numbers, errors the user can fix, progress
+export * from './util/rng';
+export * from './util/errors';
+export * from './util/progress';
+
+// Hardware cost: per-operator latency tables
+export * from './latency/latency-table';

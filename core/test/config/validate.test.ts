@@ -50,6 +50,7 @@ const TRAIN_DEFAULTS = {
   gradientClip: 5,
   stepsPerEpoch: 0,
   augment: false,
+  labelSmoothing: 0,
 };
 
 describe('schema', () => {
@@ -76,7 +77,7 @@ describe('validateConfig: defaults', () => {
       name: 'run',
       seed: 0,
       backend: 'auto',
-      data: { dataset: 'mnist', trainSize: 0, valSize: 5000, testSize: 0 },
+      data: { dataset: 'mnist', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224 },
       space: { plugin: '@absnas/space-nb201', options: {} },
       shrink: {
         enabled: true,
@@ -114,7 +115,7 @@ describe('validateConfig: defaults', () => {
     expect(config.shrink.train).toEqual({ ...TRAIN_DEFAULTS, batchSize: 8 });
     expect(config.shrink.metric).toEqual({ plugin: 'm', options: {} });
     expect(config.plugins).toEqual([{ plugin: 'ext', options: {} }]);
-    expect(config.data).toEqual({ dataset: 'synthetic', trainSize: 0, valSize: 5000, testSize: 0 });
+    expect(config.data).toEqual({ dataset: 'synthetic', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224 });
     expect((config as unknown as Record<string, unknown>).description).toBe('a test');
   });
 

@@ -1,0 +1,33 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { composeSchemaWithPlugins, discoverPlugins, schemaPluginsOf } from '../../plugin/discover';
+import { UserError } from '../../util/errors';
+import { parseArgs } from '../args';
+import type { Command } from '../command';
+
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'print the JSON schema of a run config, with every installed plugin\'s options',
+  usage: `absnas config schema [--out <file>]
+      Editors validate presets against it: "$schema": "<path to the file>".
+      Plugins that cannot be loaded are left out, with a note on stderr.`,
+  async run(argv) {
+    const args = parseArgs(argv, new Set(['--out']));
+    const [action, ...extra] = args.positional;
+    if (action !== 'schema' || extra.length > 0) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
+    const installed = discoverPlugins();
+    for (const p of installed) {
+      if (p.error !== undefined) process.stderr.write(`absnas: note: left out ${p.package}: ${p.error}\n`);
+    }
+    const schema = composeSchemaWithPlugins(schemaPluginsOf(installed));
+    const text = JSON.stringify(schema, null, 2) + '\n';
+    const out = args.flags.get('--out');
+    if (typeof out === 'string') {
+      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+      fs.writeFileSync(out, text);
+      process.stderr.write(`wrote ${out}\n`);
+    } else {
+      process.stdout.write(text);
+    }
+  },
+};
