@@ -36,6 +36,8 @@ export { loadData } from './data/load';
 export { loadMnist, MNIST_INPUT } from './data/mnist';
 export { loadSynthetic } from './data/synthetic';
 export { loadCifar10 } from './data/cifar10';
+export { loadImageFolder, listImageFolder, IMAGENET_MEAN, IMAGENET_STD } from './data/image-folder';
+export type { ImageFolderOptions, ImageFolderListing } from './data/image-folder';
 
 // Training and evaluating children: the one supernet trainer, SGD, schedules, losses, BN recalibration
 export * from './train/trainer';
@@ -49,6 +51,8 @@ export * from './search/evolution';
 export * from './search/one-shot';
 export * from './search/differentiable';
 export * from './train/bilevel';
+export * from './search/bilevel-search';
+export * from './train/from-scratch';
 
 // ABS: the shrinker and its drop policies
 export * from './shrink/shrinker';

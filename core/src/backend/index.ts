@@ -1,7 +1,12 @@
 /** tfjs backend selection, the gradient kernel fill-ins and the start-up self-test. */
 export type { BackendChoice, BackendInfo } from './select';
-export { BACKEND_CHOICES, currentBackendInfo, isBackendChoice, selectBackend } from './select';
+export { BACKEND_CHOICES, currentBackendInfo, isBackendChoice, missingLibrary, selectBackend } from './select';
+export type { WebgpuAdapter, WebgpuProbe } from './webgpu';
+export { adapterKind, describeAdapter, probeWebgpu } from './webgpu';
 export type { SelfTestCheck, SelfTestOptions, SelfTestResult } from './self-test';
 export { backendSelfTest, describeSelfTestFailures } from './self-test';
 export { registerCpuFixes, registerWasmFillIns, wasmFillInsRegistered, WASM_FILL_IN_KERNELS } from './wasm-kernels';
 export { registerDilatedConvGradients } from './conv-gradients';
+export { avgPoolGradByDepthwise, registerPoolGradients } from './pool-gradients';
+export type { BatchNormTrainResult } from './batch-norm';
+export { batchNormInference, batchNormTrain } from './batch-norm';

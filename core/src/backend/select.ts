@@ -3,30 +3,36 @@
  * runs the start-up self-test.
  *
  * 'auto' tries, in order:
- * 1. @tensorflow/tfjs-node-gpu, kept only if TensorFlow reports a GPU device.
- *    A package that loads but finds no GPU is still TensorFlow's native CPU
- *    kernels, so it is used as such (tfjs-node cannot be loaded beside it:
+ * 1. @tensorflow/tfjs-node-gpu, kept only if TensorFlow reports a GPU device;
+ * 2. webgpu (@tensorflow/tfjs-backend-webgpu over Dawn, see webgpu.ts), only
+ *    on a hardware adapter: a software one (Mesa's lavapipe) is much slower
+ *    than wasm on the same CPU (docs/performance.md) and is used only when
+ *    asked for ('webgpu');
+ * 3. tfjs-node-gpu without a GPU (TensorFlow's native CPU kernels), else
+ *    @tensorflow/tfjs-node (tfjs-node cannot be loaded beside tfjs-node-gpu:
  *    both register the same 'tensorflow' backend);
- * 2. @tensorflow/tfjs-node;
- * 3. wasm, with the absnas fill-in kernels;
- * 4. the plain JS cpu backend, with a warning.
- * Both node packages are optional dependencies; why one could not be loaded
- * (e.g. a missing libcudart / libcudnn) is kept in `warnings`.
+ * 4. wasm, with the absnas fill-in kernels;
+ * 5. the plain JS cpu backend, with a warning.
+ * The node packages and `webgpu` are optional dependencies; why one could
+ * not be had (e.g. the CUDA library that tfjs-node-gpu could not open, named
+ * from the loader's dlopen error) is kept in `warnings`.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerDilatedConvGradients } from './conv-gradients';
+import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
+import { describeAdapter, probeWebgpu, WebgpuAdapter } from './webgpu';
 
-export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** what was asked for */
   choice: BackendChoice;
-  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu' */
+  /** tf.getBackend() after selection: 'tensorflow', 'webgpu', 'wasm' or 'cpu' */
   name: string;
   /** npm package that provides the backend */
   package: string;
@@ -34,8 +40,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only: number of threads (1 in Node) */
   threads?: number;
-  /** 'gpu' or 'cpu' */
+  /** 'gpu' or 'cpu' (a software WebGPU adapter runs on the cpu) */
   device?: string;
+  /** webgpu only: the adapter */
+  adapter?: WebgpuAdapter;
   selfTest: SelfTestResult;
   warnings: string[];
 }
@@ -43,6 +51,7 @@ export interface BackendInfo {
 const PKG_NODE_GPU = '@tensorflow/tfjs-node-gpu';
 const PKG_NODE = '@tensorflow/tfjs-node';
 const PKG_WASM = '@tensorflow/tfjs-backend-wasm';
+const PKG_WEBGPU = '@tensorflow/tfjs-backend-webgpu';
 const PKG_CPU = '@tensorflow/tfjs-backend-cpu';
 
 let current: BackendInfo | undefined;
@@ -58,10 +67,37 @@ export function isBackendChoice(v: unknown): v is BackendChoice {
   return typeof v === 'string' && (BACKEND_CHOICES as readonly string[]).includes(v);
 }
 
+/**
+ * The shared libraries that tfjs-node-gpu 4.22 needs (built against CUDA 11.2
+ * and cuDNN 8.1), with what provides them.
+ */
+const CUDA_LIBRARIES: [RegExp, string][] = [
+  [/^libcudart\.so/, 'the CUDA 11 runtime'],
+  [/^libcublasLt\.so/, 'cuBLAS (CUDA 11)'],
+  [/^libcublas\.so/, 'cuBLAS (CUDA 11)'],
+  [/^libcufft\.so/, 'cuFFT (CUDA 11)'],
+  [/^libcurand\.so/, 'cuRAND (CUDA 11)'],
+  [/^libcusolver\.so/, 'cuSOLVER (CUDA 11)'],
+  [/^libcusparse\.so/, 'cuSPARSE (CUDA 11)'],
+  [/^libcudnn[a-z_]*\.so/, 'cuDNN 8'],
+  [/^libnvinfer/, 'TensorRT'],
+  [/^libcuda\.so/, 'the NVIDIA driver'],
+];
+
+/** The library a dlopen error names ("libcudart.so.11.0: cannot open shared object file ..."), if any. */
+export function missingLibrary(error: string): string | undefined {
+  const m = /([A-Za-z0-9_+.-]+\.so(?:\.[0-9]+)*)\s*:\s*cannot open shared object file/.exec(error);
+  return m ? m[1] : undefined;
+}
+
 function message(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   // keep the first line (a dlopen error names the missing library there)
-  return text.split('\n')[0].trim();
+  const first = text.split('\n')[0].trim();
+  const lib = missingLibrary(first);
+  if (lib == null) return first;
+  const what = CUDA_LIBRARIES.find(([re]) => re.test(lib));
+  return what ? `${first} (missing ${lib}: ${what[1]}; tfjs-node-gpu 4.22 needs CUDA 11.2 and cuDNN 8.1)` : first;
 }
 
 /** Loads an optional package without making TypeScript resolve its types. */
@@ -120,6 +156,47 @@ async function tryNode(): Promise<{ info?: Obtained; error: string }> {
   return { info: { name: 'tensorflow', package: nodePackage, device: usingGpu() ? 'gpu' : 'cpu' }, error: '' };
 }
 
+/**
+ * tfjs-backend-webgpu reads synchronously (dataSync, arraySync) through an
+ * OffscreenCanvas, which Node lacks, and Dawn's Node bindings can only map
+ * buffers asynchronously: replace the resulting "OffscreenCanvas is not
+ * defined" with an error that says what to do.
+ */
+function explainSyncReads(backend: tf.KernelBackend): void {
+  const b = backend as unknown as { readSync(dataId: tf.DataId): unknown; [MARK_SYNC]?: true };
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined' || b[MARK_SYNC]) return;
+  const readSync = b.readSync.bind(backend);
+  b.readSync = (dataId: tf.DataId) => {
+    try {
+      return readSync(dataId);
+    } catch (e) {
+      if (/OffscreenCanvas/.test(message(e))) {
+        throw new Error(
+          'the webgpu backend cannot read tensors synchronously in Node (dataSync, arraySync, bufferSync): ' +
+            "Dawn's bindings map GPU buffers asynchronously only; use `await tensor.data()` / `await tensor.array()`",
+        );
+      }
+      throw e;
+    }
+  };
+  b[MARK_SYNC] = true;
+}
+
+const MARK_SYNC = Symbol.for('absnas.webgpuSyncReads');
+
+async function tryWebgpu(hardwareOnly: boolean): Promise<{ info?: Obtained; error: string }> {
+  const probe = await probeWebgpu();
+  if (!probe.ok) return { error: `webgpu is not available: ${probe.error}` };
+  const { adapter } = probe;
+  if (hardwareOnly && adapter.kind !== 'hardware') {
+    return { error: `webgpu: the adapter is ${describeAdapter(adapter)}; a software adapter is used only when asked for (backend 'webgpu')` };
+  }
+  const act = await activate('webgpu');
+  if (!act.ok) return { error: `${PKG_WEBGPU} did not start on the ${describeAdapter(adapter)} adapter: ${act.error}` };
+  explainSyncReads(tf.backend());
+  return { info: { name: 'webgpu', package: PKG_WEBGPU, device: adapter.kind === 'hardware' ? 'gpu' : 'cpu', adapter }, error: '' };
+}
+
 async function tryWasm(): Promise<{ info?: Obtained; error: string }> {
   registerWasmFillIns();
   const act = await activate('wasm');
@@ -155,6 +232,8 @@ async function resolve(choice: BackendChoice, warnings: string[], log: (m: strin
       }
       return need(r);
     }
+    case 'webgpu':
+      return need(await tryWebgpu(false));
     case 'tensorflow':
       return need(await tryNode());
     case 'wasm':
@@ -163,9 +242,20 @@ async function resolve(choice: BackendChoice, warnings: string[], log: (m: strin
       return need(await tryCpu());
     case 'auto': {
       const gpu = await tryNodeGpu(warnings);
-      if (gpu.info != null) return gpu.info;
-      warnings.push(gpu.error);
-      log(`backend: ${gpu.error}`);
+      if (gpu.info != null && gpu.info.device === 'gpu') return gpu.info;
+      if (gpu.info == null) {
+        warnings.push(gpu.error);
+        log(`backend: ${gpu.error}`);
+      }
+      const web = await tryWebgpu(true);
+      if (web.info != null) return web.info;
+      warnings.push(web.error);
+      log(`backend: ${web.error}`);
+      // tfjs-node-gpu without a GPU: TensorFlow's native CPU kernels, still the fastest CPU path
+      if (gpu.info != null) {
+        const again = await activate('tensorflow');
+        if (again.ok) return gpu.info;
+      }
       const node = await tryNode();
       if (node.info != null) return node.info;
       warnings.push(node.error);
@@ -196,6 +286,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
   const warnings: string[] = [];
   // backend-independent fixes: harmless where unused, so always in place
   registerDilatedConvGradients();
+  registerPoolGradients();
   registerCpuFixes();
   const got = await resolve(choice, warnings, log);
   const selfTest = await backendSelfTest({ tolerance: got.device === 'gpu' ? 1e-2 : 1e-3 });
@@ -206,6 +297,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
     info.device,
     info.simd === undefined ? undefined : info.simd ? 'simd' : 'no simd',
     info.threads === undefined ? undefined : `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
+    info.adapter === undefined ? undefined : `adapter ${describeAdapter(info.adapter)}`,
   ].filter((v) => v !== undefined);
   log(
     `backend: ${info.name} (${info.package}${extras.length ? ', ' + extras.join(', ') : ''}); ` +

@@ -112,15 +112,21 @@ function maxAbsDiff(got: ArrayLike<number>, want: ArrayLike<number>): { err: num
   return { err, scale };
 }
 
-type Compare = [string, ArrayLike<number>, ArrayLike<number>][];
+/** (name, result tensor, float64 reference); the tensors are read asynchronously, then disposed. */
+type Compare = [string, tf.Tensor, ArrayLike<number>][];
 
-/** Runs f in a tfjs scope that disposes every tensor it made; f returns plain data. */
-function scoped<T>(f: () => T): T {
-  let out: T | undefined;
+/**
+ * Runs f in a tfjs scope that disposes every tensor it made except the
+ * results it lists. The results are read with `await data()` afterwards:
+ * synchronous reads are not available on every backend (webgpu in Node).
+ */
+function scoped(f: () => Compare): Compare {
+  let out: Compare = [];
   tf.tidy(() => {
     out = f();
+    for (const [, t] of out) tf.keep(t);
   });
-  return out as T;
+  return out;
 }
 
 function convCheck(label: string, c: ConvCase, seed: number): Compare {
@@ -142,9 +148,9 @@ function convCheck(label: string, c: ConvCase, seed: number): Compare {
     const y = f(xt, wt);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), rt)))([xt, wt]);
     return [
-      [`${label}.forward`, y.dataSync(), ref.y],
-      [`${label}.dx`, dx.dataSync(), ref.dx],
-      [`${label}.dw`, dw.dataSync(), ref.dw],
+      [`${label}.forward`, y, ref.y],
+      [`${label}.dx`, dx, ref.dx],
+      [`${label}.dw`, dw, ref.dw],
     ] as Compare;
   });
 }
@@ -183,8 +189,8 @@ function maxPoolCheck(): Compare {
     const pool = (a: tf.Tensor): tf.Tensor4D => tf.maxPool(a as tf.Tensor4D, 3, 2, 1);
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool(a), rt)))(xt);
     return [
-      ['maxPool.forward', pool(xt).dataSync(), y],
-      ['maxPool.dx', g.dataSync(), dx],
+      ['maxPool.forward', pool(xt), y],
+      ['maxPool.dx', g, dx],
     ] as Compare;
   });
 }
@@ -204,7 +210,7 @@ function gatherCheck(): Compare {
     const it = tf.tensor1d(idx, 'int32');
     const rt = tf.tensor2d(Float32Array.from(dy), [idx.length, cols]);
     const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, it), rt)))(pt);
-    return [['gather.dx', g.dataSync(), dp]] as Compare;
+    return [['gather.dx', g, dp]] as Compare;
   });
 }
 
@@ -224,13 +230,17 @@ export async function backendSelfTest(options: SelfTestOptions = {}): Promise<Se
     ['gather', gatherCheck],
   ];
   for (const [group, run] of groups) {
+    let results: Compare = [];
     try {
-      for (const [name, got, want] of run()) {
-        const { err, scale } = maxAbsDiff(got, want);
+      results = run();
+      for (const [name, t, want] of results) {
+        const { err, scale } = maxAbsDiff(await t.data(), want);
         checks.push({ name, maxAbsError: err, ok: err <= tolerance * Math.max(1, scale) });
       }
     } catch (e) {
       checks.push({ name: group, maxAbsError: Infinity, ok: false, error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      tf.dispose(results.map(([, t]) => t));
     }
   }
   return { ok: checks.every((c) => c.ok), checks, ms: Date.now() - start };

@@ -9,6 +9,10 @@
  * - MaxPoolGrad (wrong when a window's maximum is <= 0): JS loop;
  * - UnsortedSegmentSum (missing; gradient of gather): JS loop;
  * - OneHot (float32 output holds int32 bit patterns): JS loop;
+ * - Identity (copies the whole buffer, once per tensor saved for the backward
+ *   pass): shares the buffer, reference-counted;
+ * - Slice (copies the whole input out of the heap first): copies contiguous
+ *   runs from a heap view;
  * - AvgPoolGrad (divides by the full window size while AvgPool averages over
  *   the real cells only): JS loop. The cpu backend has the same bug, see
  *   registerCpuFixes.
@@ -23,6 +27,8 @@ import { FILL_IN_MARK, FillInConfig } from './kernels/common';
 import { avgPoolGradCpuConfig, avgPoolGradWasmConfig } from './kernels/avg-pool-grad';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
+import { identityConfig } from './kernels/identity';
+import { sliceConfig } from './kernels/slice';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-backprop-input';
 import { maxPoolGradConfig } from './kernels/max-pool-grad';
@@ -38,6 +44,8 @@ export const WASM_FILL_INS: readonly FillInConfig[] = [
   unsortedSegmentSumConfig,
   oneHotConfig,
   avgPoolGradWasmConfig,
+  identityConfig,
+  sliceConfig,
 ];
 
 /** Kernels of the cpu backend that are replaced (AvgPoolGrad, see above). */

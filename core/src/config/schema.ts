@@ -308,9 +308,10 @@ export const coreConfigSchema: JsonSchema = {
     },
     backend: {
       type: 'string',
-      enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+      enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
       default: 'auto',
-      description: 'tfjs backend; auto picks the fastest one installed',
+      description:
+        "tfjs backend; auto picks the fastest one installed (a software WebGPU adapter such as lavapipe only when asked: 'webgpu')",
     },
     data: dataSchema,
     space: pluginRefSchema('the search space plugin'),

@@ -101,7 +101,7 @@ export interface RankConfig {
 export interface RunConfig {
   name: string;
   seed: number;
-  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
   data: DataConfig;
   space: PluginRef;
   shrink: ShrinkConfig;

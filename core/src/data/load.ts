@@ -2,6 +2,8 @@ import type { DataConfig } from '../config/types';
 import { DataError } from '../util/errors';
 import { Rng } from '../util/rng';
 import type { DataSplits } from './dataset';
+import { loadCifar10 } from './cifar10';
+import { loadImageFolder } from './image-folder';
 import { loadMnist } from './mnist';
 import { loadSynthetic } from './synthetic';
 
@@ -15,6 +17,11 @@ export function loadData(config: DataConfig, seed: number): DataSplits {
   switch (config.dataset) {
     case 'mnist':
       return loadMnist(sizes);
+    case 'cifar10':
+      return loadCifar10({ ...sizes, dir: config.dir, cacheDir: config.cacheDir });
+    case 'image-folder':
+      if (!config.dir) throw new DataError("image-folder: set data.dir to the folder that holds train/<class>/ and val/<class>/");
+      return loadImageFolder({ ...sizes, dir: config.dir, imageSize: config.imageSize });
     case 'synthetic':
       return loadSynthetic(sizes);
     default:

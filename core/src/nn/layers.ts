@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormInference, batchNormTrain } from '../backend/batch-norm';
 import { ParamStore } from './params';
 
 /**
@@ -80,21 +81,18 @@ export class BatchNorm {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    if (mode === 'eval') return this.normalize(x, this.runningMean, this.runningVar);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const gamma = this.gamma as tf.Tensor1D | undefined;
+    const beta = this.beta as tf.Tensor1D | undefined;
+    if (mode === 'eval') {
+      return batchNormInference(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, gamma, beta, this.eps);
+    }
+    // one op with a closed-form gradient (see backend/batch-norm.ts): much
+    // cheaper than tf.moments and the chain of tfjs gradients through it
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.eps);
     this.updateRunningStats(mean, variance, x.size / this.channels, mode);
-    return this.normalize(x, mean, variance);
-  }
-
-  /**
-   * Plain arithmetic rather than tf.batchNorm: the latter's gradient fails
-   * inside tf.variableGrads when there is no scale (affine=false).
-   */
-  private normalize(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): tf.Tensor4D {
-    return tf.tidy(() => {
-      const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-      return (this.gamma && this.beta ? tf.add(tf.mul(y, this.gamma), this.beta) : y) as tf.Tensor4D;
-    });
+    mean.dispose();
+    variance.dispose();
+    return y;
   }
 
   /** Forget the running statistics (before recalibration). */

@@ -64,6 +64,25 @@ export class Sgd {
 }
 
 /**
+ * The sum of many tensors of one shape, as a tree of addN calls of at most 4
+ * inputs: tfjs-backend-webgpu binds every addN input as its own storage
+ * buffer, and an adapter may allow as few as 8 per shader (lavapipe does),
+ * past which the kernel is silently invalid.
+ */
+function addAll(ts: tf.Tensor[]): tf.Tensor {
+  let level = ts;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 4) {
+      const group = level.slice(i, i + 4);
+      next.push(group.length === 1 ? group[0] : tf.addN(group));
+    }
+    level = next;
+  }
+  return level[0];
+}
+
+/**
  * Scale gradients so that their global L2 norm is at most maxNorm (the map is
  * updated in place). Done on tensors, so no synchronous read stalls the step.
  */
@@ -71,7 +90,7 @@ export function clipGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void 
   const names = Object.keys(grads);
   if (!(maxNorm > 0) || names.length === 0) return;
   const scale = tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+    const norm = tf.sqrt(addAll(names.map((n) => tf.sum(tf.square(grads[n])))));
     return tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
   });
   for (const n of names) {

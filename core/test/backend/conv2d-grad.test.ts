@@ -1,13 +1,13 @@
 /**
  * Conv2D forward and both gradients through tfjs's public gradient API on
- * wasm (fill-ins Conv2DBackpropInput / Conv2DBackpropFilter, and the dilated
- * gradient), against the float64 reference. Tolerance: max abs error <=
- * 1e-4 * max(1, max |ref|).
+ * the backend under test (on wasm: the fill-ins Conv2DBackpropInput /
+ * Conv2DBackpropFilter, and the dilated gradient), against the float64
+ * reference. Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */
 import * as tf from '@tensorflow/tfjs';
 import { WASM_FILL_IN_KERNELS } from '../../src/backend';
 import { FILL_IN_MARK } from '../../src/backend/kernels/common';
-import { counts, expectClose, expectShape, explicitPad, Pad, padName, randomPair } from './helpers';
+import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
 
 interface Case {
@@ -32,8 +32,8 @@ function refParams(c: Case): ConvParams {
   return { stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation], pad: c.pad };
 }
 
-describe('wasm Conv2D gradients (public API) vs float64 reference', () => {
-  test('backend is wasm with the fill-ins registered', () => {
+describe('Conv2D gradients (public API) vs float64 reference', () => {
+  wasmTest('backend is wasm with the fill-ins registered', () => {
     expect(tf.getBackend()).toBe('wasm');
     for (const name of WASM_FILL_IN_KERNELS) {
       expect((tf.getKernel(name, 'wasm') as unknown as Record<symbol, unknown>)[FILL_IN_MARK]).toBe(true);
@@ -42,11 +42,11 @@ describe('wasm Conv2D gradients (public API) vs float64 reference', () => {
 
   test.each(cases.map((c) => [`stride ${c.stride}, pad ${padName(c.pad)}, k ${c.k}, dilation ${c.dilation}`, c] as const))(
     '%s',
-    (_name, c) => {
+    async (_name, c) => {
       const seed = c.stride * 1000 + c.k * 100 + c.dilation * 10 + (typeof c.pad === 'string' ? c.pad.length : 7);
       const wShape: Shape4 = [c.k, c.k, xShape[3], outChannels];
       const before = counts();
-      tf.tidy(() => {
+      const o = await evaluate(() => {
         const x = randomPair(xShape, seed);
         const w = randomPair(wShape, seed + 1);
         const ref = conv2d(x.v, xShape, w.v, wShape, refParams(c));
@@ -54,35 +54,37 @@ describe('wasm Conv2D gradients (public API) vs float64 reference', () => {
         const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
           tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation);
         const y = f(x.t, w.t);
-        expectShape('y', y, ref.shape);
-        expectClose('forward', y.dataSync(), ref.data);
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-        expectShape('dx', dx, xShape);
-        expectShape('dw', dw, wShape);
-        expectClose('dx', dx.dataSync(), conv2dBackpropInput(r.v, xShape, w.v, wShape, refParams(c)).data);
-        expectClose('dw', dw.dataSync(), conv2dBackpropFilter(x.v, xShape, r.v, wShape, refParams(c)).data);
+        return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
       });
+      expectShape('y', o.y, o.ref.shape);
+      expectClose('forward', o.y.values, o.ref.data);
+      expectShape('dx', o.dx, xShape);
+      expectShape('dw', o.dw, wShape);
+      expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, refParams(c)).data);
+      expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, refParams(c)).data);
       expect(counts()).toEqual(before);
     },
   );
 
-  test('non-square input, asymmetric strides, 1 input channel', () => {
+  test('non-square input, asymmetric strides, 1 input channel', async () => {
     const shape: Shape4 = [3, 9, 14, 1];
     const wShape: Shape4 = [3, 2, 1, 4];
     const p: ConvParams = { stride: [2, 1], dilation: [1, 1], pad: 'same' };
-    tf.tidy(() => {
+    const o = await evaluate(() => {
       const x = randomPair(shape, 5);
       const w = randomPair(wShape, 6);
       const ref = conv2d(x.v, shape, w.v, wShape, p);
       const r = randomPair(ref.shape, 7);
       const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [2, 1], 'same');
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-      expectClose('dx', dx.dataSync(), conv2dBackpropInput(r.v, shape, w.v, wShape, p).data);
-      expectClose('dw', dw.dataSync(), conv2dBackpropFilter(x.v, shape, r.v, wShape, p).data);
+      return { dx, dw, xv: x.v, wv: w.v, rv: r.v };
     });
+    expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, shape, o.wv, wShape, p).data);
+    expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, shape, o.rv, wShape, p).data);
   });
 
-  test('kernels called directly: stride 2 together with dilation 2, explicit asymmetric padding', () => {
+  wasmTest('kernels called directly: stride 2 together with dilation 2, explicit asymmetric padding', () => {
     const shape: Shape4 = [2, 12, 11, 4];
     const wShape: Shape4 = [3, 3, 4, 3];
     const pad: tf.backend_util.ExplicitPadding = [[0, 0], [1, 3], [2, 0], [0, 0]];
@@ -100,7 +102,7 @@ describe('wasm Conv2D gradients (public API) vs float64 reference', () => {
     });
   });
 
-  test('NCHW is rejected with a clear error', () => {
+  wasmTest('NCHW is rejected with a clear error', () => {
     tf.tidy(() => {
       const x = tf.zeros([1, 2, 5, 5]);
       const dy = tf.zeros([1, 3, 5, 5]);

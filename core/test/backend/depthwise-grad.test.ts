@@ -1,11 +1,11 @@
 /**
  * DepthwiseConv2dNative forward and both gradients through tfjs's public
- * gradient API on wasm (fill-ins DepthwiseConv2dNativeBackpropInput /
+ * gradient API on the backend under test (on wasm: the fill-ins DepthwiseConv2dNativeBackpropInput /
  * ...BackpropFilter, and the dilated gradient), against the float64
  * reference. Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */
 import * as tf from '@tensorflow/tfjs';
-import { counts, expectClose, expectShape, explicitPad, Pad, padName, randomPair } from './helpers';
+import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
 import {
   ConvParams,
   depthwiseConv2d,
@@ -41,16 +41,16 @@ function refParams(c: Case): ConvParams {
   return { stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation], pad: c.pad };
 }
 
-describe('wasm depthwise conv gradients (public API) vs float64 reference', () => {
+describe('depthwise conv gradients (public API) vs float64 reference', () => {
   test.each(
     cases.map(
       (c) => [`stride ${c.stride}, pad ${padName(c.pad)}, k ${c.k}, dilation ${c.dilation}, multiplier ${c.multiplier}`, c] as const,
     ),
-  )('%s', (_name, c) => {
+  )('%s', async (_name, c) => {
     const seed = 7 + c.stride * 1000 + c.k * 100 + c.dilation * 10 + c.multiplier;
     const wShape: Shape4 = [c.k, c.k, xShape[3], c.multiplier];
     const before = counts();
-    tf.tidy(() => {
+    const o = await evaluate(() => {
       const x = randomPair(xShape, seed);
       const w = randomPair(wShape, seed + 1);
       const ref = depthwiseConv2d(x.v, xShape, w.v, wShape, refParams(c));
@@ -58,18 +58,19 @@ describe('wasm depthwise conv gradients (public API) vs float64 reference', () =
       const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
         tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation);
       const y = f(x.t, w.t);
-      expectShape('y', y, ref.shape);
-      expectClose('forward', y.dataSync(), ref.data);
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-      expectShape('dx', dx, xShape);
-      expectShape('dw', dw, wShape);
-      expectClose('dx', dx.dataSync(), depthwiseConv2dBackpropInput(r.v, xShape, w.v, wShape, refParams(c)).data);
-      expectClose('dw', dw.dataSync(), depthwiseConv2dBackpropFilter(x.v, xShape, r.v, wShape, refParams(c)).data);
+      return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
     });
+    expectShape('y', o.y, o.ref.shape);
+    expectClose('forward', o.y.values, o.ref.data);
+    expectShape('dx', o.dx, xShape);
+    expectShape('dw', o.dw, wShape);
+    expectClose('dx', o.dx.values, depthwiseConv2dBackpropInput(o.rv, xShape, o.wv, wShape, refParams(c)).data);
+    expectClose('dw', o.dw.values, depthwiseConv2dBackpropFilter(o.xv, xShape, o.rv, wShape, refParams(c)).data);
     expect(counts()).toEqual(before);
   });
 
-  test('kernels called directly: stride 2 with dilation 2, asymmetric explicit padding, multiplier 2', () => {
+  wasmTest('kernels called directly: stride 2 with dilation 2, asymmetric explicit padding, multiplier 2', () => {
     const shape: Shape4 = [2, 13, 12, 3];
     const wShape: Shape4 = [3, 3, 3, 2];
     const pad: tf.backend_util.ExplicitPadding = [[0, 0], [2, 1], [0, 3], [0, 0]];

@@ -16,7 +16,7 @@ export function expectClose(label: string, got: ArrayLike<number>, want: ArrayLi
   }
 }
 
-export function expectShape(label: string, t: tf.Tensor, shape: number[]): void {
+export function expectShape(label: string, t: { shape: number[] }, shape: number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`${label}: shape [${t.shape}] expected [${shape}]`);
   }
@@ -35,4 +35,48 @@ export function padName(pad: Pad): string {
 /** Number of tensors the engine tracks and of data buffers the backend holds. */
 export function counts(): { tensors: number; dataIds: number } {
   return { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
+}
+
+/** The backend the suite runs on (test/setup/backend.ts selects it from ABSNAS_BACKEND). */
+export const BACKEND_UNDER_TEST = process.env.ABSNAS_BACKEND || 'wasm';
+
+/** `test` for checks of the wasm kernels themselves, `test.skip` on another backend. */
+export const wasmTest: jest.It = BACKEND_UNDER_TEST === 'wasm' ? test : test.skip;
+
+/** A tensor read back: its values and shape. */
+export interface Read {
+  values: Float32Array | Int32Array | Uint8Array;
+  shape: number[];
+  dtype: tf.DataType;
+}
+
+type Evaluated<T> = { [K in keyof T]: T[K] extends tf.Tensor ? Read : T[K] };
+
+/**
+ * Runs f inside tf.tidy, reads every tensor of the object it returns with
+ * `await data()` (synchronous reads are not possible on every backend:
+ * webgpu in Node has none), disposes them and returns the values; entries
+ * that are not tensors pass through. Every tensor f made is released.
+ */
+export async function evaluate<T extends Record<string, unknown>>(f: () => T): Promise<Evaluated<T>> {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = f();
+    for (const v of Object.values(out)) if (v instanceof tf.Tensor) tf.keep(v);
+  });
+  const result: Record<string, unknown> = {};
+  const tensors: tf.Tensor[] = [];
+  try {
+    for (const [k, v] of Object.entries(out as T)) {
+      if (v instanceof tf.Tensor) {
+        tensors.push(v);
+        result[k] = { values: (await v.data()) as Read['values'], shape: v.shape, dtype: v.dtype };
+      } else {
+        result[k] = v;
+      }
+    }
+  } finally {
+    tf.dispose(tensors);
+  }
+  return result as Evaluated<T>;
 }

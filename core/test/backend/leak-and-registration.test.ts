@@ -5,12 +5,18 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   registerCpuFixes,
+  selectBackend,
   registerDilatedConvGradients,
   registerWasmFillIns,
   WASM_FILL_IN_KERNELS,
   wasmFillInsRegistered,
 } from '../../src/backend';
 import { counts, explicitPad } from './helpers';
+
+// the wasm fill-ins, whatever backend the rest of the suite runs on
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
 
 describe('no leaks', () => {
   test('every fill-in, called through the engine, leaves tensor and buffer counts unchanged', () => {

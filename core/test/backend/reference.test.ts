@@ -5,6 +5,8 @@
 import {
   avgPool,
   avgPoolGrad,
+  batchNorm,
+  batchNormGrad,
   conv2d,
   conv2dBackpropFilter,
   conv2dBackpropInput,
@@ -103,5 +105,18 @@ describe('float64 reference vs finite differences', () => {
     const out = unsortedSegmentSum(Float64Array.from([1, 2, 3, 4, 5, 6]), [3, 2], [1, 1, 5], [3], 2);
     expect(out.shape).toEqual([2, 2]);
     expect(Array.from(out.data)).toEqual([0, 0, 4, 6]);
+  });
+
+  test('batch norm (x, gamma, beta)', () => {
+    const xs: Shape4 = [2, 3, 2, 3];
+    const x = seeded(size(xs), 41, -2, 3);
+    const gamma = seeded(3, 42, 0.5, 1.5);
+    const beta = seeded(3, 43);
+    const eps = 1e-3;
+    const r = seeded(x.length, 44);
+    const g = batchNormGrad(x, xs, r, eps, gamma);
+    expect(maxDiff(g.dx, numericGrad(x, (v) => batchNorm(v, xs, eps, gamma, beta).y, r))).toBeLessThan(1e-7);
+    expect(maxDiff(g.dgamma, numericGrad(gamma, (v) => batchNorm(x, xs, eps, v, beta).y, r))).toBeLessThan(1e-7);
+    expect(maxDiff(g.dbeta, numericGrad(beta, (v) => batchNorm(x, xs, eps, gamma, v).y, r))).toBeLessThan(1e-7);
   });
 });

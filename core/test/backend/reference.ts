@@ -332,6 +332,64 @@ export function unsortedSegmentSum(
   return { data: out, shape: [numSegments, ...xShape.slice(idsShape.length)] };
 }
 
+/**
+ * Batch norm with batch statistics over N, H, W per channel (NHWC), biased
+ * variance, y = (x - mean) / sqrt(var + eps) * gamma + beta (gamma = 1,
+ * beta = 0 when not given).
+ */
+export function batchNorm(
+  x: Float64Array,
+  xShape: Shape4,
+  eps: number,
+  gamma?: Float64Array,
+  beta?: Float64Array,
+): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
+  const c = xShape[3];
+  const m = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let p = 0; p < m; p++) for (let k = 0; k < c; k++) mean[k] += x[p * c + k] / m;
+  for (let p = 0; p < m; p++) for (let k = 0; k < c; k++) variance[k] += (x[p * c + k] - mean[k]) ** 2 / m;
+  const y = new Float64Array(x.length);
+  for (let p = 0; p < m; p++)
+    for (let k = 0; k < c; k++) {
+      const xhat = (x[p * c + k] - mean[k]) / Math.sqrt(variance[k] + eps);
+      y[p * c + k] = xhat * (gamma ? gamma[k] : 1) + (beta ? beta[k] : 0);
+    }
+  return { y, mean, variance };
+}
+
+/** Gradients of sum(batchNorm(x).y * dy) with respect to x, gamma and beta (closed form). */
+export function batchNormGrad(
+  x: Float64Array,
+  xShape: Shape4,
+  dy: Float64Array,
+  eps: number,
+  gamma?: Float64Array,
+): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const c = xShape[3];
+  const m = x.length / c;
+  const { mean, variance } = batchNorm(x, xShape, eps);
+  const dgamma = new Float64Array(c);
+  const dbeta = new Float64Array(c);
+  const xhat = new Float64Array(x.length);
+  for (let p = 0; p < m; p++)
+    for (let k = 0; k < c; k++) {
+      const i = p * c + k;
+      xhat[i] = (x[i] - mean[k]) / Math.sqrt(variance[k] + eps);
+      dgamma[k] += dy[i] * xhat[i];
+      dbeta[k] += dy[i];
+    }
+  const dx = new Float64Array(x.length);
+  for (let p = 0; p < m; p++)
+    for (let k = 0; k < c; k++) {
+      const i = p * c + k;
+      const g = gamma ? gamma[k] : 1;
+      dx[i] = (g / Math.sqrt(variance[k] + eps)) * (dy[i] - dbeta[k] / m - (xhat[i] * dgamma[k]) / m);
+    }
+  return { dx, dgamma, dbeta };
+}
+
 /** max |a - b| and max |b| (the scale for a relative tolerance). */
 export function compare(got: ArrayLike<number>, want: ArrayLike<number>): { maxAbsError: number; scale: number } {
   if (got.length !== want.length) throw new Error(`compare: length ${got.length} vs ${want.length}`);

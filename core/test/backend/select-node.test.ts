@@ -1,11 +1,18 @@
 /**
  * selectBackend's 'auto' order with stand-ins for the optional node packages:
- * tfjs-node-gpu fails to load the way it does without CUDA, and tfjs-node is
+ * tfjs-node-gpu fails to load the way it does without CUDA, tfjs-node is
  * replaced by a module that registers a 'tensorflow' backend (tfjs's cpu
- * kernels under that name).
+ * kernels under that name), and WebGPU finds no adapter.
  */
 import * as tf from '@tensorflow/tfjs';
 import { currentBackendInfo, selectBackend } from '../../src/backend';
+import * as webgpu from '../../src/backend/webgpu';
+
+// WebGPU finds no adapter (spied on, not mocked: the setup file has loaded the real module,
+// and only from here on, after the setup file has selected its backend)
+beforeAll(() => {
+  jest.spyOn(webgpu, 'probeWebgpu').mockImplementation(async () => ({ ok: false, error: 'Dawn found no WebGPU adapter (stand-in)' }));
+});
 
 jest.mock(
   '@tensorflow/tfjs-node-gpu',
@@ -38,7 +45,9 @@ test("'auto' skips tfjs-node-gpu (keeping the loader's message) and takes tfjs-n
   expect(tf.getBackend()).toBe('tensorflow');
   expect(info).toMatchObject({ choice: 'auto', name: 'tensorflow', package: '@tensorflow/tfjs-node', device: 'cpu' });
   expect(info.warnings).toEqual([
-    '@tensorflow/tfjs-node-gpu could not be loaded: libcudart.so.11.0: cannot open shared object file: No such file or directory',
+    '@tensorflow/tfjs-node-gpu could not be loaded: libcudart.so.11.0: cannot open shared object file: No such file or directory ' +
+      '(missing libcudart.so.11.0: the CUDA 11 runtime; tfjs-node-gpu 4.22 needs CUDA 11.2 and cuDNN 8.1)',
+    'webgpu is not available: Dawn found no WebGPU adapter (stand-in)',
   ]);
   expect(info.selfTest.ok).toBe(true);
   expect(currentBackendInfo()).toBe(info);

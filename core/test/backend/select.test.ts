@@ -1,10 +1,10 @@
 /**
  * selectBackend: explicit choices, 'auto' (which here must end on wasm, the
- * two optional node packages not being installed) and clear errors for
- * choices that cannot be had.
+ * two optional node packages not being installed and WebGPU having at most
+ * a software adapter) and clear errors for choices that cannot be had.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendChoice, currentBackendInfo, selectBackend } from '../../src/backend';
+import { BackendChoice, currentBackendInfo, probeWebgpu, selectBackend } from '../../src/backend';
 
 describe('selectBackend', () => {
   test("'cpu'", async () => {
@@ -19,16 +19,18 @@ describe('selectBackend', () => {
     expect(logs.some((l) => l.includes('cpu') && l.includes('self-test ok'))).toBe(true);
   });
 
-  test("'auto' ends on wasm and records why the node packages were skipped", async () => {
+  test("'auto' ends on wasm and records why the node packages and webgpu were skipped", async () => {
     const logs: string[] = [];
     const info = await selectBackend('auto', (m) => logs.push(m));
     expect(tf.getBackend()).toBe('wasm');
     expect(info).toMatchObject({ choice: 'auto', name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', device: 'cpu', threads: 1 });
     expect(typeof info.simd).toBe('boolean');
     expect(info.selfTest.ok).toBe(true);
-    expect(info.warnings).toHaveLength(2);
+    expect(info.warnings).toHaveLength(3);
     expect(info.warnings[0]).toMatch(/@tensorflow\/tfjs-node-gpu could not be loaded: .*Cannot find module/);
-    expect(info.warnings[1]).toMatch(/@tensorflow\/tfjs-node could not be loaded: .*Cannot find module/);
+    // a software adapter (lavapipe) where Mesa's Vulkan driver is installed, none elsewhere
+    expect(info.warnings[1]).toMatch(/^webgpu(: the adapter is software: .*only when asked| is not available: )/);
+    expect(info.warnings[2]).toMatch(/@tensorflow\/tfjs-node could not be loaded: .*Cannot find module/);
     expect(logs.filter((l) => l.includes('could not be loaded'))).toHaveLength(2);
     expect(currentBackendInfo()).toBe(info);
   });
@@ -51,6 +53,27 @@ describe('selectBackend', () => {
   });
 
   test('an unknown choice throws', async () => {
-    await expect(selectBackend('webgpu' as BackendChoice)).rejects.toThrow(/Unknown backend choice 'webgpu'/);
+    await expect(selectBackend('webgl' as BackendChoice)).rejects.toThrow(/Unknown backend choice 'webgl'; expected one of auto, tensorflow-gpu, webgpu,/);
   });
+
+  test("'webgpu' explicitly: Dawn's adapter (lavapipe without a GPU), or an error that says why not", async () => {
+    const probe = await probeWebgpu();
+    if (!probe.ok) {
+      await expect(selectBackend('webgpu')).rejects.toThrow(/'webgpu' is not available: webgpu is not available: /);
+      return;
+    }
+    const info = await selectBackend('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(info).toMatchObject({ choice: 'webgpu', name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' });
+    expect(info.adapter).toEqual(probe.adapter);
+    expect(info.device).toBe(probe.adapter.kind === 'hardware' ? 'gpu' : 'cpu');
+    expect(info.selfTest.ok).toBe(true);
+    // synchronous reads cannot work there in Node: the error says what to use instead
+    // (large enough not to be forwarded to the CPU by tfjs-backend-webgpu)
+    const t = tf.tidy(() => tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])));
+    expect(() => t.dataSync()).toThrow(/cannot read tensors synchronously in Node.*await tensor\.data\(\)/);
+    expect((await t.data())[0]).toBe(64);
+    t.dispose();
+    await selectBackend('wasm');
+  }, 120000);
 });

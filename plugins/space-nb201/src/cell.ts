@@ -36,6 +36,35 @@ export class SearchCell {
     return nodes[NUM_NODES - 1];
   }
 
+  /**
+   * As `apply`, with a weighted mixture of operators on every edge:
+   * edge i outputs sum_k weights[i][k] * op(ops[i][k])(its input node).
+   */
+  applyMixture(x: tf.Tensor4D, ops: readonly (readonly string[])[], weights: readonly tf.Tensor1D[], mode: ForwardMode): tf.Tensor4D {
+    const nodes: tf.Tensor4D[] = [x];
+    for (let to = 1; to < NUM_NODES; to++) {
+      const terms: tf.Tensor4D[] = [];
+      EDGES.forEach((e, i) => {
+        if (e.to !== to) return;
+        const y = this.edges[i].applyMixture(ops[i], weights[i], nodes[e.from], mode);
+        if (y) terms.push(y);
+      });
+      nodes.push(terms.length === 0 ? tf.zeros(x.shape) : terms.length === 1 ? terms[0] : tf.addN(terms));
+    }
+    return nodes[NUM_NODES - 1];
+  }
+
+  /** Conv weights of the listed operators on edges that reach the output from the input through some listed operator. */
+  mixtureParamNames(ops: readonly (readonly string[])[]): string[] {
+    const live = liveEdges(mixtureSkeleton(ops));
+    const out: string[] = [];
+    EDGES.forEach((e, i) => {
+      if (!live.has(i)) return;
+      for (const op of ops[i]) if (isConv(op)) out.push(...this.edges[i].convs.get(op)!.paramNames());
+    });
+    return out;
+  }
+
   /** Conv weights of the chosen operators on edges that reach the output from the input. */
   paramNames(arch: Architecture): string[] {
     const live = liveEdges(arch);
@@ -49,4 +78,12 @@ export class SearchCell {
   batchNorms(): BatchNorm[] {
     return this.edges.flatMap((e) => e.batchNorms());
   }
+}
+
+/**
+ * An architecture with the same connectivity as a mixture: on each edge the
+ * first listed operator that is not `none`, or `none` when there is none.
+ */
+export function mixtureSkeleton(ops: readonly (readonly string[])[]): string[] {
+  return ops.map((list) => list.find((op) => op !== 'none') ?? 'none');
 }

@@ -105,6 +105,25 @@ export class EdgeOps {
     }
   }
 
+  /**
+   * The weighted sum over `ops` of weight[k] * op_k(x), or null when every
+   * listed operator is `none` (which contributes nothing). `weights` holds one
+   * entry per listed operator.
+   */
+  applyMixture(ops: readonly string[], weights: tf.Tensor1D, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D | null {
+    if (weights.rank !== 1 || weights.shape[0] !== ops.length) {
+      throw new Error(`mixture of ${ops.length} operator(s) needs ${ops.length} weight(s), got shape [${weights.shape}]`);
+    }
+    const terms: tf.Tensor4D[] = [];
+    ops.forEach((op, k) => {
+      const y = this.apply(op, x, mode);
+      if (!y) return;
+      // a [1] weight broadcasts over the NHWC map
+      terms.push(tf.mul(y, ops.length === 1 ? weights : tf.slice(weights, [k], [1])));
+    });
+    return terms.length === 0 ? null : terms.length === 1 ? terms[0] : tf.addN(terms);
+  }
+
   batchNorms(): BatchNorm[] {
     return [...this.convs.values()].map((c) => c.bn);
   }

@@ -10,6 +10,7 @@ import {
   ForwardMode,
   InputSpec,
   Linear,
+  Mixture,
   ParamStore,
   Rng,
   Supernet,
@@ -17,10 +18,10 @@ import {
   tf,
 } from '@absnas/core';
 import { validateArchitecture } from './arch-string';
-import { SearchCell } from './cell';
+import { SearchCell, mixtureSkeleton } from './cell';
 import { Nb201Options, StageShape, names, stageShapes } from './macro';
 import { ResidualReduction } from './reduction';
-import { livePaths } from './topology';
+import { EDGES, NB201_OPS, livePaths } from './topology';
 
 export class Nb201Supernet implements Supernet {
   readonly store: ParamStore;
@@ -70,6 +71,44 @@ export class Nb201Supernet implements Supernet {
   }
 
   /**
+   * Forward through a mixture: on every edge of every cell, the weighted sum
+   * of the listed operators (`none` adds nothing). The weights of an edge are
+   * shared by all 3N cells, as DARTS shares its architecture weights.
+   */
+  forwardMixture(x: tf.Tensor4D, mixture: Mixture, mode: ForwardMode): tf.Tensor2D {
+    validateMixture(mixture);
+    if (x.rank !== 4 || x.shape[3] !== this.input.channels) {
+      throw new Error(`nb201 supernet: expected NHWC input with ${this.input.channels} channels, got [${x.shape}]`);
+    }
+    return tf.tidy(() => {
+      let h = this.stemBn.apply(this.stemConv.apply(x), mode);
+      this.stages.forEach((stage, s) => {
+        if (s > 0) h = this.reductions[s - 1].apply(h, mode);
+        for (const index of stage.cells) h = this.cells[index].applyMixture(h, mixture.ops, mixture.weights, mode);
+      });
+      h = tf.relu(this.finalBn.apply(h, mode));
+      return this.classifier.apply(globalAvgPool(h));
+    });
+  }
+
+  /** As `paramsOf`, for a mixture over `ops`: every listed conv on an edge that some listed path keeps alive. */
+  paramsOfMixture(ops: readonly (readonly string[])[]): string[] {
+    validateMixtureOps(ops);
+    const used = new Set<string>([
+      `${names.finalBn}.gamma`,
+      `${names.finalBn}.beta`,
+      `${names.classifier}.weight`,
+      `${names.classifier}.bias`,
+    ]);
+    if (livePaths(mixtureSkeleton(ops)).length > 0) {
+      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
+      for (const cell of this.cells) for (const n of cell.mixtureParamNames(ops)) used.add(n);
+      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
+    }
+    return [...this.store.params.keys()].filter((n) => used.has(n));
+  }
+
+  /**
    * The trainable parameters through which the child's output depends on its
    * input, in the store's canonical order: the fixed parts, and the conv
    * weights on edges that lie on an uncut input-to-output path. When every
@@ -108,4 +147,34 @@ export class Nb201Supernet implements Supernet {
   dispose(): void {
     this.store.dispose();
   }
+}
+
+/** Check that a mixture has one weight vector per edge, as long as the edge's operator list. */
+function validateMixture(mixture: Mixture): void {
+  validateMixtureOps(mixture.ops);
+  const { ops, weights } = mixture;
+  if (!Array.isArray(weights) || weights.length !== EDGES.length) {
+    throw new Error(`an NB201 mixture has a weight vector for each of the ${EDGES.length} edges, got ${weights?.length}`);
+  }
+  weights.forEach((w, i) => {
+    if (w.rank !== 1 || w.shape[0] !== ops[i].length) {
+      throw new Error(`mixture: edge ${EDGES[i].id} lists ${ops[i].length} operator(s) but has weights of shape [${w.shape}]`);
+    }
+  });
+}
+
+/** Check that a mixture lists, for each of the 6 edges, known distinct operators. */
+function validateMixtureOps(ops: readonly (readonly string[])[]): void {
+  if (!Array.isArray(ops) || ops.length !== EDGES.length) {
+    throw new Error(`an NB201 mixture lists operators for ${EDGES.length} edges, got ${Array.isArray(ops) ? ops.length : typeof ops}`);
+  }
+  ops.forEach((list, i) => {
+    if (list.length === 0) throw new Error(`mixture: edge ${EDGES[i].id} lists no operator`);
+    if (new Set(list).size !== list.length) throw new Error(`mixture: edge ${EDGES[i].id} lists an operator twice`);
+    for (const op of list) {
+      if (!(NB201_OPS as readonly string[]).includes(op)) {
+        throw new Error(`mixture: unknown operator '${op}' on edge ${EDGES[i].id} (expected one of ${NB201_OPS.join(', ')})`);
+      }
+    }
+  });
 }

@@ -1,34 +1,24 @@
 import {
-  Architecture,
-  evaluateChild,
-  evolutionarySearch,
-  EvolutionOptions,
-  Rng,
+  OneShotOptions,
+  oneShotSearch,
   SearchContext,
   Searcher,
   SearchResult,
-  SupernetTrainer,
-  TrainConfig,
+  singlePathSampler,
 } from '@absnas/core';
 
-export interface SposOptions {
-  /** Supernet training epochs (uniform single-path sampling). */
-  epochs: number;
-  train: TrainConfig;
-  evolution: EvolutionOptions;
-  /** Reject children above this many FLOPs (0 = no limit). */
-  maxFlops: number;
-  /** Training batches for BN recalibration before each candidate is scored. */
-  recalibrationBatches: number;
-  /** Batch size for recalibration and evaluation. */
-  evalBatchSize: number;
-}
+/**
+ * SPOS options: the shared one-shot options (supernet epochs and training,
+ * evolution, FLOPs limit `maxFlops` with 0 = no limit, BN recalibration
+ * batches, evaluation batch size). SPOS has no lower FLOPs bound.
+ */
+export type SposOptions = Omit<OneShotOptions, 'minFlops'>;
 
 /**
  * Single Path One-Shot (Guo et al.): a fresh supernet over the given
  * (possibly ABS-shrunk) space, trained with one uniformly sampled path per
  * step, then evolutionary search scored by validation accuracy after BN
- * recalibration.
+ * recalibration. The machinery is core's `oneShotSearch`, shared with FairNAS.
  */
 export class SposSearcher implements Searcher {
   readonly name = 'spos';
@@ -36,39 +26,7 @@ export class SposSearcher implements Searcher {
 
   constructor(private readonly options: SposOptions) {}
 
-  async search(ctx: SearchContext): Promise<SearchResult> {
-    const { space, candidates, data, hooks, progress } = ctx;
-    const o = this.options;
-    const supernet = space.createSupernet(data.input, ctx.rng.fork('supernet'));
-    try {
-      await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
-      const trainer = new SupernetTrainer(supernet, data, o.train, ctx.rng.fork('train'), hooks, progress, 'search');
-      progress.log(`SPOS: training the supernet over ${candidates.size()} children for ${o.epochs} epoch(s)`);
-      const training = await trainer.train(o.epochs, o.epochs, (rng) => [space.sample(candidates, rng)]);
-      trainer.dispose();
-
-      // every candidate is recalibrated on the same batches, so scores are comparable
-      const evalSeed = ctx.rng.fork('eval').nextUint32();
-      const evalOpts = { recalibrationBatches: o.recalibrationBatches, batchSize: o.evalBatchSize };
-      const score = (arch: Architecture): number => evaluateChild(supernet, arch, data, data.val, evalOpts, new Rng(evalSeed));
-      const allowed = (arch: Architecture): boolean => o.maxFlops <= 0 || space.cost(arch, data.input).flops <= o.maxFlops;
-
-      const evo = await evolutionarySearch(space, candidates, o.evolution, allowed, score, ctx.rng.fork('evolution'), progress);
-      ctx.emit({ event: 'evolution', evaluated: evo.evaluated, history: evo.history });
-      const testAccuracy = evaluateChild(supernet, evo.best, data, data.test, evalOpts, new Rng(evalSeed));
-      return {
-        architecture: evo.best,
-        metrics: {
-          valAccuracy: evo.bestScore,
-          testAccuracyInherited: testAccuracy,
-          supernetEpochs: trainer.epochsDone,
-          childrenEvaluated: evo.evaluated,
-        },
-        cost: space.cost(evo.best, data.input),
-        history: { training: training.stats, evolution: evo.history },
-      };
-    } finally {
-      supernet.dispose();
-    }
+  search(ctx: SearchContext): Promise<SearchResult> {
+    return oneShotSearch(ctx, this.options, { label: 'SPOS', sampler: singlePathSampler });
   }
 }

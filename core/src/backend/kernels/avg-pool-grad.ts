@@ -7,10 +7,30 @@
  * size, so every window that overlaps the padding gets a wrong gradient.
  * This kernel spreads dy[window] / (number of real cells) over the window's
  * real cells. Registered for 'wasm' and 'cpu'.
+ *
+ * On wasm the spread runs as one XNNPACK depthwise convolution: dy, scaled
+ * by 1 / (real cells of its window), correlated with a filter of ones over
+ * the "full" padding (zeros inserted between rows and columns first when the
+ * stride is > 1). The plain loop remains for geometries the convolution
+ * cannot express (padding wider than the window).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { f32, FILL_IN_MARK, FillInConfig, need, PadAttr, pair, RoundingMode, sameShape, shape4 } from './common';
+import {
+  callWasmKernel,
+  f32,
+  FILL_IN_MARK,
+  FillInConfig,
+  inputGradGeometry,
+  need,
+  PadAttr,
+  pair,
+  RoundingMode,
+  sameShape,
+  shape4,
+  spreadAndPad,
+  withScratch,
+} from './common';
 
 const NAME = 'AvgPoolGrad';
 
@@ -67,10 +87,78 @@ function spread(info: tf.backend_util.Conv2DInfo, g: ArrayLike<number>, dx: Floa
   }
 }
 
+/** Number of real (non-padding) cells of each output window, per output position [ho * wo]. */
+export function windowCounts(info: tf.backend_util.Conv2DInfo): Float32Array {
+  const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+  const kh = info.effectiveFilterHeight;
+  const kw = info.effectiveFilterWidth;
+  const rows = new Float32Array(ho);
+  const cols = new Float32Array(wo);
+  for (let y = 0; y < ho; y++) {
+    const r0 = y * sh - info.padInfo.top;
+    rows[y] = Math.min(r0 + kh, h) - Math.max(r0, 0);
+  }
+  for (let x = 0; x < wo; x++) {
+    const c0 = x * sw - info.padInfo.left;
+    cols[x] = Math.min(c0 + kw, w) - Math.max(c0, 0);
+  }
+  const out = new Float32Array(ho * wo);
+  for (let y = 0; y < ho; y++) for (let x = 0; x < wo; x++) out[y * wo + x] = Math.max(0, rows[y]) * Math.max(0, cols[x]);
+  return out;
+}
+
+/** dx through XNNPACK (see the header), or null when the geometry needs the plain loop. */
+function avgPoolGradByConvolution(backend: BackendWasm, info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo): tf.TensorInfo | null {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const g = inputGradGeometry(info);
+  if (g.top < 0 || g.left < 0 || g.bottom < 0 || g.right < 0) return null;
+  const { inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const kh = info.effectiveFilterHeight;
+  const kw = info.effectiveFilterWidth;
+  const counts = windowCounts(info);
+  if (counts.some((k) => k === 0)) return null;
+  const uniform = counts.every((k) => k === counts[0]);
+  return withScratch(backend, (s) => {
+    let operand = dy;
+    if (!uniform) {
+      const scale = s.output([1, ho, wo, 1]);
+      const sv = f32(backend, scale);
+      for (let i = 0; i < counts.length; i++) sv[i] = 1 / counts[i];
+      operand = s.add(callWasmKernel('Multiply', backend, { a: dy, b: scale }, {}));
+    }
+    let pad: tf.backend_util.ExplicitPadding = [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]];
+    if (info.strideHeight !== 1 || info.strideWidth !== 1) {
+      operand = spreadAndPad(
+        backend,
+        s,
+        operand,
+        info.strideHeight,
+        info.strideWidth,
+        g.top,
+        g.left,
+        info.inHeight + kh - 1,
+        info.inWidth + kw - 1,
+      );
+      pad = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    }
+    const filter = s.output([kh, kw, c, 1]);
+    f32(backend, filter).fill(uniform ? 1 / counts[0] : 1);
+    const dx = s.add(
+      callWasmKernel('DepthwiseConv2dNative', backend, { x: operand, filter }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' }),
+    );
+    if (!sameShape(dx.shape, [info.batchSize, info.inHeight, info.inWidth, c])) {
+      throw new Error(`absnas wasm ${NAME}: internal shape mismatch [${dx.shape}]`);
+    }
+    return s.keep(dx);
+  });
+}
+
 function avgPoolGradWasm(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { backend } = args;
   const [dy, input] = need(NAME, args.inputs, 'dy', 'input');
   const info = poolInfo(input, dy, args.attrs ?? {});
+  const fast = avgPoolGradByConvolution(backend, info, dy);
+  if (fast != null) return fast;
   const out = backend.makeOutput(input.shape, 'float32');
   const dx = f32(backend, out);
   dx.fill(0);

@@ -1,18 +1,21 @@
-import { BackendChoice, selectBackend } from '../../backend';
+import { BACKEND_CHOICES, BackendChoice, describeAdapter, probeWebgpu, selectBackend } from '../../backend';
 import { parseArgs } from '../args';
 import type { Command } from '../command';
 
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'show the compute backend absnas picks and its self-test',
-  usage: 'absnas doctor [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu]',
+  usage: `absnas doctor [--backend ${BACKEND_CHOICES.join('|')}]`,
   async run(argv) {
     const args = parseArgs(argv, new Set(['--backend']));
     const choice = (args.flags.get('--backend') as BackendChoice | undefined) ?? 'auto';
     const info = await selectBackend(choice);
+    // the WebGPU adapter, also when another backend was picked (probed once per process)
+    const web = info.adapter ? { ok: true as const, adapter: info.adapter } : await probeWebgpu();
     const lines = [
       `backend:   ${info.name} (from ${info.package}, asked: ${info.choice})`,
-      `device:    ${info.device ?? 'cpu'}`,
+      `device:    ${info.device ?? 'cpu'}${info.package === '@tensorflow/tfjs-node-gpu' && info.device === 'gpu' ? ' (CUDA, through TensorFlow)' : ''}`,
+      `webgpu:    ${web.ok ? `${describeAdapter(web.adapter)}${info.name === 'webgpu' ? '' : web.adapter.kind === 'software' ? ', not used unless asked (--backend webgpu)' : ', not used'}` : web.error}`,
       `simd:      ${info.simd ?? 'n/a'}`,
       `threads:   ${info.threads ?? 'n/a'}`,
       `self-test: ${info.selfTest.ok ? 'ok' : 'FAILED'}`,

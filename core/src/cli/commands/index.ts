@@ -9,6 +9,7 @@ import { rankCommand } from './rank';
 import { compareCommand } from './compare';
 import { exportCommand } from './export';
 import { latencyTableCommand } from './latency-table';
+import { trainCommand } from './train';
 
 /** Every subcommand of `absnas`; a new command is one module and one line here. */
-export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand, latencyTableCommand];
+export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand, latencyTableCommand, trainCommand];

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: absnas against PyTorch (CPU) on the same machine, in one run.
+ *
+ *   node bench/run.js [--rounds 3] [--steps 10] [--warmup 3] [--backend auto]
+ *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0] [--json FILE]
+ *
+ * For every workload and round it runs the absnas process and the PyTorch
+ * process one after the other (alternating which goes first), each timing
+ * its own steps after a warm-up; a round's ratio is absnas/PyTorch of the
+ * two medians, and the figure reported is the median over rounds, so that a
+ * burst of load on a shared machine hits both sides alike. Each workload
+ * runs in fresh processes, so peak RSS is per workload.
+ *
+ * PyTorch runs twice per round: with one thread per core (its default on an
+ * idle machine) and with one thread. On a machine shared with other work,
+ * OpenMP's spinning barriers can make the multi-threaded run several times
+ * slower than the single-threaded one, so the ratio is taken against the
+ * faster of the two in the same round (the harder baseline).
+ *
+ * PyTorch is Debian's python3-torch, run with Debian's /usr/bin/python3 (not
+ * a pyenv python that may be first on PATH); it is installed with apt-get
+ * when missing and this process runs as root.
+ */
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const HERE = __dirname;
+const PYTHON = '/usr/bin/python3';
+const WORKLOADS = ['nb201', 'mbconv', 'darts', 'angle'];
+const TITLES = {
+  nb201: 'NB201 supernet, single-path step (C=16, N=5, batch 64, 32x32x3)',
+  mbconv: 'MBConv chain step (4 blocks, batch 64, 32x32x3)',
+  darts: 'DARTS mixed-op step (one edge, 5 ops, C=16, batch 64, 32x32x3)',
+  angle: 'angle of all 15,625 NB201 children (seconds)',
+};
+
+function options() {
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, json: '' };
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i += 2) {
+    const k = a[i].replace(/^--/, '');
+    if (!(k in o)) throw new Error(`unknown option ${a[i]}; known: ${Object.keys(o).map((x) => '--' + x).join(' ')}`);
+    o[k] = typeof o[k] === 'number' ? Number(a[i + 1]) : a[i + 1];
+  }
+  o.workloads = o.workloads.split(',').filter(Boolean);
+  for (const w of o.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
+  return o;
+}
+
+function ensureTorch() {
+  const probe = () => spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (!fs.existsSync(PYTHON) || probe().status !== 0) {
+    if (typeof process.getuid === 'function' && process.getuid() === 0) {
+      console.log('bench: installing python3-torch (Debian) ...');
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      let r = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch'], { stdio: 'inherit', env });
+      if (r.status !== 0) {
+        spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+        r = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch'], { stdio: 'inherit', env });
+      }
+    }
+    const again = probe();
+    if (again.status !== 0) {
+      throw new Error(`PyTorch is not available to ${PYTHON}: install Debian's python3-torch (apt-get install -y python3-torch)\n${again.stderr ?? ''}`);
+    }
+  }
+}
+
+function runJson(cmd, argv) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || !line) {
+    throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${(r.stderr || '').slice(-4000)}`);
+  }
+  return JSON.parse(line);
+}
+
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmt = (v, d = 1) => (v == null || Number.isNaN(v) ? '-' : v.toFixed(d));
+
+function main() {
+  const o = options();
+  ensureTorch();
+  const load0 = os.loadavg();
+  console.log(`bench: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+  if (load0[0] > os.cpus().length * 0.5) console.log('bench: note: the machine is busy; ratios (same-round pairs) are more reliable than absolute figures');
+  const absnasArgs = (w) => [path.join(HERE, 'absnas-models.js'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--backend', o.backend];
+  const torchArgs = (w, threads) => [path.join(HERE, 'torch_models.py'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)];
+  const torchThreads = o['torch-threads'] > 0 ? [o['torch-threads']] : [...new Set([os.cpus().length, 1])];
+  const results = {};
+  for (const w of o.workloads) {
+    const rounds = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const runA = () => runJson(process.execPath, absnasArgs(w));
+      const runT = () => torchThreads.map((n) => runJson(PYTHON, torchArgs(w, n)));
+      let a;
+      let ts;
+      if (r % 2 === 0) {
+        a = runA();
+        ts = runT();
+      } else {
+        ts = runT();
+        a = runA();
+      }
+      // the faster PyTorch configuration of this round
+      const t = ts.reduce((b, x) => (w === 'angle' ? (x.seconds < b.seconds ? x : b) : x.imagesPerSecond > b.imagesPerSecond ? x : b));
+      rounds.push({ absnas: a, torch: t, torchRuns: ts });
+      const line =
+        w === 'angle'
+          ? `absnas ${fmt(a.seconds, 2)} s, pytorch ${fmt(t.seconds, 2)} s`
+          : `absnas ${fmt(a.imagesPerSecond)} img/s, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
+      console.log(`bench: ${w} round ${r + 1}/${o.rounds}: ${line}`);
+    }
+    const last = rounds[rounds.length - 1];
+    const summary = {
+      title: TITLES[w],
+      absnasBackend: last.absnas.backend,
+      absnasThreads: last.absnas.threads,
+      torchBackend: last.torch.backend,
+      torchThreads: [...new Set(rounds.map((x) => x.torch.threads))],
+      torchVersion: last.torch.torch,
+      absnasPeakRssMiB: Math.max(...rounds.map((x) => x.absnas.peakRssMiB)),
+      torchPeakRssMiB: Math.max(...rounds.map((x) => x.torch.peakRssMiB)),
+    };
+    if (w === 'angle') {
+      summary.absnasSeconds = median(rounds.map((x) => x.absnas.seconds));
+      summary.torchSeconds = median(rounds.map((x) => x.torch.seconds));
+      summary.children = last.absnas.children;
+    } else {
+      summary.absnasImagesPerSecond = median(rounds.map((x) => x.absnas.imagesPerSecond));
+      summary.torchImagesPerSecond = median(rounds.map((x) => x.torch.imagesPerSecond));
+      summary.ratio = median(rounds.map((x) => x.absnas.imagesPerSecond / x.torch.imagesPerSecond));
+      for (const n of torchThreads) {
+        summary[`torchImagesPerSecond${n}T`] = median(rounds.map((x) => x.torchRuns.find((y) => y.threads === n).imagesPerSecond));
+      }
+    }
+    summary.rounds = rounds;
+    results[w] = summary;
+  }
+  const load1 = os.loadavg();
+
+  console.log('');
+  const tCols = torchThreads.map((n) => `PyTorch ${n} thread${n === 1 ? '' : 's'}`);
+  console.log(`| workload | absnas | ${tCols.join(' | ')} | absnas / best PyTorch | absnas peak RSS | PyTorch peak RSS |`);
+  console.log(`| --- | --- | ${tCols.map(() => '---').join(' | ')} | --- | --- | --- |`);
+  for (const [w, s] of Object.entries(results)) {
+    if (w === 'angle') {
+      const per = torchThreads.map((n) => `${fmt(median(s.rounds.map((x) => x.torchRuns.find((y) => y.threads === n).seconds)), 2)} s`);
+      console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.torchSeconds / s.absnasSeconds, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
+    } else {
+      console.log(
+        `| ${s.title} | ${fmt(s.absnasImagesPerSecond)} img/s | ${torchThreads.map((n) => `${fmt(s[`torchImagesPerSecond${n}T`])} img/s`).join(' | ')} | ${fmt(s.ratio, 3)} | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`,
+      );
+    }
+  }
+  const any = Object.values(results)[0];
+  if (any) {
+    console.log('');
+    console.log(`absnas: backend ${any.absnasBackend}, ${any.absnasThreads ?? '?'} thread(s)`);
+    console.log(`PyTorch ${any.torchVersion}: ${any.torchBackend}, torch.get_num_threads() = ${torchThreads.join(' and ')} (the faster per round is the baseline)`);
+  }
+  console.log(`medians over ${o.rounds} round(s) of ${o.steps} steps after ${o.warmup} warm-up steps; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);
+  if (o.json) {
+    fs.writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), options: o, loadBefore: load0, loadAfter: load1, results }, null, 2));
+    console.log(`bench: results written to ${o.json}`);
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+}

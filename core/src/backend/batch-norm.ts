@@ -1,0 +1,135 @@
+/**
+ * Batch normalisation with batch statistics (training and recalibration),
+ * NHWC, as one op with its own gradient.
+ *
+ * Written with tf.customGrad over public ops, so it runs on every backend:
+ * the per-channel sums are one matMul of a row of ones with the input seen
+ * as [N*H*W, C] (on wasm an XNNPACK GEMM, much cheaper than tfjs's Sum/Mean
+ * and their gradients, which build full-size tensors of ones), and the
+ * backward pass is the closed form
+ *
+ *   dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat))
+ *
+ * instead of the chain of tfjs gradients through moments, sub, rsqrt, mul.
+ * The variance is the biased one (PyTorch normalises with it); it is
+ * computed from the centred input (two passes), as PyTorch does.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface BatchNormTrainResult {
+  /** the normalised (and, with gamma/beta, scaled and shifted) input */
+  y: tf.Tensor4D;
+  /** per-channel batch mean [C]; outside any gradient, owned by the caller */
+  mean: tf.Tensor1D;
+  /** per-channel biased batch variance [C]; outside any gradient, owned by the caller */
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Per-channel means of an NHWC tensor, as [1, C]. On wasm: a global average
+ * pool (XNNPACK, vectorised over channels) then the mean of the N rows; a
+ * GEMM with a row of ones there would repack the whole input as its weight
+ * matrix on every call. Elsewhere: the matMul with a row of ones.
+ */
+function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
+  const [n, h, w, c] = x.shape;
+  if (tf.getBackend() === 'wasm') {
+    const perImage = tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [n, c]);
+    return (n === 1 ? perImage : tf.mean(perImage, 0, true)) as tf.Tensor2D;
+  }
+  const m = n * h * w;
+  return tf.matMul(tf.fill([1, m], 1 / m), tf.reshape(x, [m, c]) as tf.Tensor2D);
+}
+
+function forward(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+  save: tf.GradSaveFunc,
+): { y: tf.Tensor4D; mean: tf.Tensor2D; variance: tf.Tensor2D } {
+  const mean = channelMeans(x);
+  const xc = tf.sub(x, mean) as tf.Tensor4D;
+  const variance = channelMeans(tf.square(xc) as tf.Tensor4D);
+  const invStd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor2D;
+  let y = tf.mul(xc, gamma ? tf.mul(invStd, gamma) : invStd) as tf.Tensor4D;
+  if (beta) y = tf.add(y, beta);
+  save(gamma ? [xc, invStd, gamma] : [xc, invStd]);
+  return { y, mean, variance };
+}
+
+/** dx, and the sums that dgamma and dbeta are made of. */
+function backward(dy: tf.Tensor4D, saved: tf.Tensor[]): { dx: tf.Tensor4D; sumDy: tf.Tensor2D; sumDyXhat: tf.Tensor2D } {
+  const [xc, invStd, gamma] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D | undefined];
+  const m = xc.size / xc.shape[3];
+  const meanDy = channelMeans(dy);
+  const meanDyXc = channelMeans(tf.mul(dy, xc) as tf.Tensor4D);
+  const a = gamma ? tf.mul(invStd, gamma) : invStd;
+  // dx = a * (dy - mean(dy)) + b * xc, with b = -a * invStd^2 * mean(dy * xc)
+  const b = tf.mul(tf.mul(a, tf.square(invStd)), tf.neg(meanDyXc));
+  const dx = tf.add(tf.mul(tf.sub(dy, meanDy), a), tf.mul(xc, b)) as tf.Tensor4D;
+  return { dx, sumDy: tf.mul(meanDy, m) as tf.Tensor2D, sumDyXhat: tf.mul(tf.mul(meanDyXc, m), invStd) as tf.Tensor2D };
+}
+
+/**
+ * Batch norm of an NHWC tensor with the statistics of this batch, over
+ * N, H and W per channel; `gamma` and `beta` ([C]) both or neither. The
+ * gradient reaches x, gamma and beta (not the returned statistics).
+ */
+export function batchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+): BatchNormTrainResult {
+  if (x.rank !== 4) throw new Error(`batchNormTrain: expected an NHWC tensor, got rank ${x.rank}`);
+  if ((gamma == null) !== (beta == null)) throw new Error('batchNormTrain: give gamma and beta together, or neither');
+  const c = x.shape[3];
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const keepStats = (mean: tf.Tensor2D, variance: tf.Tensor2D): void => {
+    stats = [tf.keep(tf.reshape(mean, [c]) as tf.Tensor1D), tf.keep(tf.reshape(variance, [c]) as tf.Tensor1D)];
+  };
+  let y: tf.Tensor4D;
+  if (gamma && beta) {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xi, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+      const r = forward(xi, g, b, eps, save);
+      keepStats(r.mean, r.variance);
+      return {
+        value: r.y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const { dx, sumDy, sumDyXhat } = backward(dy as tf.Tensor4D, saved);
+          return [dx, tf.reshape(sumDyXhat, [c]), tf.reshape(sumDy, [c])];
+        },
+      };
+    });
+    y = op(x, gamma, beta) as tf.Tensor4D;
+  } else {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xi, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+      const r = forward(xi, undefined, undefined, eps, save);
+      keepStats(r.mean, r.variance);
+      return { value: r.y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy as tf.Tensor4D, saved).dx };
+    });
+    y = op(x) as tf.Tensor4D;
+  }
+  const [mean, variance] = stats as [tf.Tensor1D, tf.Tensor1D];
+  return { y, mean, variance };
+}
+
+/** Batch norm with given statistics (inference): y = x * scale + shift, per channel. */
+export function batchNormInference(
+  x: tf.Tensor4D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const scale = gamma ? tf.mul(invStd, gamma) : invStd;
+    const shift = beta ? tf.sub(beta, tf.mul(mean, scale)) : tf.neg(tf.mul(mean, scale));
+    return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
+  });
+}
