@@ -10,3 +10,5 @@ export { registerDilatedConvGradients } from './conv-gradients';
 export { avgPoolGradByDepthwise, registerPoolGradients } from './pool-gradients';
 export type { BatchNormTrainResult } from './batch-norm';
 export { batchNormInference, batchNormTrain } from './batch-norm';
+export { setWasmHelperEnabled, waitForHelper, wasmHelperEnabled, wasmHelperJobs } from './parallel/helper';
+export { registerWasmSplitKernels, setSplitThreshold, SPLIT_MIN_MACS } from './parallel/kernels';

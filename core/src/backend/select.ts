@@ -17,11 +17,13 @@
  * not be had (e.g. the CUDA library that tfjs-node-gpu could not open, named
  * from the loader's dlopen error) is kept in `warnings`.
  */
+import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerDilatedConvGradients } from './conv-gradients';
 import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
+import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
 import { describeAdapter, probeWebgpu, WebgpuAdapter } from './webgpu';
 
@@ -184,6 +186,17 @@ function explainSyncReads(backend: tf.KernelBackend): void {
 
 const MARK_SYNC = Symbol.for('absnas.webgpuSyncReads');
 
+/**
+ * Whether a hardware WebGPU adapter is possible at all. On Linux it needs a
+ * GPU device node; without one, probing would only find a software adapter
+ * (which 'auto' does not use), and Dawn prints warnings while it looks.
+ */
+function mayHaveGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  const renderNode = fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  return renderNode || fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/dxg');
+}
+
 async function tryWebgpu(hardwareOnly: boolean): Promise<{ info?: Obtained; error: string }> {
   const probe = await probeWebgpu();
   if (!probe.ok) return { error: `webgpu is not available: ${probe.error}` };
@@ -199,6 +212,7 @@ async function tryWebgpu(hardwareOnly: boolean): Promise<{ info?: Obtained; erro
 
 async function tryWasm(): Promise<{ info?: Obtained; error: string }> {
   registerWasmFillIns();
+  registerWasmSplitKernels();
   const act = await activate('wasm');
   if (!act.ok) return { error: `${PKG_WASM} did not start: ${act.error}` };
   let simd: boolean | undefined;
@@ -247,10 +261,14 @@ async function resolve(choice: BackendChoice, warnings: string[], log: (m: strin
         warnings.push(gpu.error);
         log(`backend: ${gpu.error}`);
       }
-      const web = await tryWebgpu(true);
-      if (web.info != null) return web.info;
-      warnings.push(web.error);
-      log(`backend: ${web.error}`);
+      if (mayHaveGpuDevice()) {
+        const web = await tryWebgpu(true);
+        if (web.info != null) return web.info;
+        warnings.push(web.error);
+        log(`backend: ${web.error}`);
+      } else {
+        warnings.push('webgpu: not probed, this machine has no GPU device (/dev/dri/renderD*, /dev/nvidia0)');
+      }
       // tfjs-node-gpu without a GPU: TensorFlow's native CPU kernels, still the fastest CPU path
       if (gpu.info != null) {
         const again = await activate('tensorflow');

@@ -185,7 +185,7 @@ describe('validateConfig: errors name the file, the pointer, what was expected a
       "presets/x.json: /shrink/policy/kind: expected one of 'global', 'per-choice', got 'glob'",
     );
     expect(presetError({ backend: 'gpu' })).toBe(
-      "presets/x.json: /backend: expected one of 'auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', got 'gpu'",
+      "presets/x.json: /backend: expected one of 'auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu', got 'gpu'",
     );
   });
 

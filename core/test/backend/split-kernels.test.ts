@@ -1,0 +1,60 @@
+/**
+ * The wasm convolution kernels split over the batch with the helper thread
+ * (opt-in, ABSNAS_WASM_HELPER=1), forward and both gradients, against the
+ * float64 reference; the threshold is lowered so that small cases split.
+ * Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, setSplitThreshold, setWasmHelperEnabled, waitForHelper, wasmHelperJobs } from '../../src/backend';
+import { counts, evaluate, expectClose, explicitPad, Pad, randomPair } from './helpers';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  setWasmHelperEnabled(true);
+  setSplitThreshold(0);
+  expect(waitForHelper()).toBe(true);
+});
+
+afterAll(() => {
+  setSplitThreshold();
+  setWasmHelperEnabled(undefined);
+});
+
+const cases: [string, Shape4, number, number, Pad][] = [
+  ['batch 2, 3x3 same', [2, 7, 6, 3], 3, 1, 'same'],
+  ['odd batch 5, stride 2, explicit pad', [5, 9, 8, 4], 3, 2, explicitPad(1)],
+  ['batch 3, 1x1 valid', [3, 6, 6, 5], 1, 1, 'valid'],
+  ['batch 4, 5x5 same', [4, 8, 8, 2], 5, 1, 'same'],
+];
+
+describe('conv kernels split between two threads vs float64 reference', () => {
+  test.each(cases)('%s', async (_name, xShape, k, stride, pad) => {
+    const wShape: Shape4 = [k, k, xShape[3], 3];
+    const p: ConvParams = { stride: [stride, stride], dilation: [1, 1], pad };
+    const jobs = wasmHelperJobs();
+    const before = counts();
+    const o = await evaluate(() => {
+      const x = randomPair(xShape, 91 + k);
+      const w = randomPair(wShape, 92 + k);
+      const ref = conv2d(x.v, xShape, w.v, wShape, p);
+      const r = randomPair(ref.shape, 93 + k);
+      const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+      const y = f(x.t, w.t);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
+      return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
+    });
+    expectClose('forward', o.y.values, o.ref.data);
+    expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, p).data);
+    expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, p).data);
+    // the forward and both gradients went through the helper
+    expect(wasmHelperJobs() - jobs).toBeGreaterThanOrEqual(3);
+    expect(counts()).toEqual(before);
+  });
+
+  test('batch 1 is not split', () => {
+    const jobs = wasmHelperJobs();
+    tf.tidy(() => tf.conv2d(tf.ones([1, 5, 5, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 2]) as tf.Tensor4D, 1, 'same'));
+    expect(wasmHelperJobs()).toBe(jobs);
+  });
+});
