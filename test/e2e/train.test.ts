@@ -35,6 +35,12 @@ describe('absnas train', () => {
     expect(config.train).toMatchObject({ epochs: 1, cutout: 4, dropPath: 0.3, auxiliaryWeight: 0.4, momentum: 0.9 });
     expect(fs.existsSync(path.join(out, 'report.md'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'events.jsonl'), 'utf8')).toContain('"event":"epoch"');
+    // resuming a finished run restores the last epoch's checkpoint and reports the same
+    const before = fs.readFileSync(path.join(out, 'result.json'), 'utf8');
+    const again = runCli(['train', '--resume', out, '--quiet']);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    expect(fs.readFileSync(path.join(out, 'result.json'), 'utf8')).toBe(before);
   });
 
   it('trains an NB201 cell through the supernet of a space without a standalone network', () => {

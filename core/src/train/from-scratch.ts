@@ -280,9 +280,9 @@ export class ScratchTrainer implements Checkpointable {
   }
 
   restore(saved: unknown, tensors: ReadonlyMap<string, Float32Array>): void {
-    const s = saved as ScratchState;
-    Object.assign(this, { ...s, history: undefined });
-    this.history.splice(0, this.history.length, ...s.history);
+    const { history, ...s } = saved as ScratchState;
+    Object.assign(this, s);
+    this.history.splice(0, this.history.length, ...history);
     const pick = (prefix: string): Map<string, Float32Array> =>
       new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
     this.network.store.load(pick('params/'), 'params');

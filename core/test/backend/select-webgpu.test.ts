@@ -13,6 +13,11 @@ let mockAdapter: WebgpuAdapter = { kind: 'hardware', vendor: 'nvidia', architect
 
 // spied on, not mocked: the setup file has loaded the real module (and selects its backend before this)
 beforeAll(() => {
+  // a GPU device node, so that 'auto' looks for an adapter
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const nodeFs = require('fs') as typeof import('fs');
+  const exists = nodeFs.existsSync;
+  jest.spyOn(nodeFs, 'existsSync').mockImplementation((p) => p === '/dev/nvidia0' || exists(p));
   jest.spyOn(webgpu, 'probeWebgpu').mockImplementation(async () => {
     if (tf.findBackendFactory('webgpu') == null) {
       tf.copyRegisteredKernels('cpu', 'webgpu');
