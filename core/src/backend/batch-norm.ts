@@ -2,11 +2,10 @@
  * Batch normalisation with batch statistics (training and recalibration),
  * NHWC, as one op with its own gradient.
  *
- * Written with tf.customGrad over public ops, so it runs on every backend:
- * the per-channel sums are one matMul of a row of ones with the input seen
- * as [N*H*W, C] (on wasm an XNNPACK GEMM, much cheaper than tfjs's Sum/Mean
- * and their gradients, which build full-size tensors of ones), and the
- * backward pass is the closed form
+ * Written with tf.customGrad over public ops, so it runs on every backend.
+ * The per-channel means are one cheap reduction (see channelMeans) rather
+ * than tfjs's Mean/Sum, whose gradients build full-size tensors of ones in
+ * JS, and the backward pass is the closed form
  *
  *   dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat))
  *
@@ -29,7 +28,8 @@ export interface BatchNormTrainResult {
  * Per-channel means of an NHWC tensor, as [1, C]. On wasm: a global average
  * pool (XNNPACK, vectorised over channels) then the mean of the N rows; a
  * GEMM with a row of ones there would repack the whole input as its weight
- * matrix on every call. Elsewhere: the matMul with a row of ones.
+ * matrix on every call. Elsewhere: a matMul of a row of 1/(N*H*W) with the
+ * input seen as [N*H*W, C].
  */
 function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   const [n, h, w, c] = x.shape;

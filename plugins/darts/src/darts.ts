@@ -34,7 +34,7 @@ export interface DartsOptions {
  */
 export class DartsSearcher implements Searcher {
   readonly name = 'darts';
-  readonly requirements = { spaceKinds: ['cell', 'chain'] as ('cell' | 'chain')[] };
+  readonly requirements = { spaceKinds: ['cell'] as ('cell' | 'chain')[] };
 
   constructor(private readonly options: DartsOptions) {}
 

@@ -130,7 +130,7 @@ interface PdartsState {
  */
 export class PdartsSearcher implements Searcher {
   readonly name = 'pdarts';
-  readonly requirements = { spaceKinds: ['cell', 'chain'] as ('cell' | 'chain')[] };
+  readonly requirements = { spaceKinds: ['cell'] as ('cell' | 'chain')[] };
 
   constructor(private readonly options: PdartsOptions) {}
 

@@ -28,6 +28,16 @@ function concatNodes(nodes: Maybe[]): Maybe {
   return tf.concat(outs.map((t) => t ?? (tf.zeros(some.shape) as tf.Tensor4D)), 3);
 }
 
+/**
+ * One edge's computation in its own tidy scope: its intermediate maps are
+ * freed as soon as the edge is done (the gradient tape keeps what the
+ * backward pass needs), so a full mixture's peak memory is one edge's, not
+ * one network's worth of intermediates.
+ */
+function perEdge(f: () => Maybe): Maybe {
+  return tf.tidy(() => f() ?? undefined) ?? null;
+}
+
 /** Whether the edge applies stride 2: in a reduction cell, the edges leaving the cell inputs. */
 export function edgeStride(plan: CellPlan, from: number): number {
   return plan.reduction && from < NUM_INPUTS ? 2 : 1;
@@ -107,7 +117,7 @@ export class SearchCell {
       EDGES.forEach((e, i) => {
         const x = nodes[e.from];
         if (e.to !== to || !x) return;
-        const y = this.edges[i].apply(ops[i], x, mode);
+        const y = perEdge(() => this.edges[i].apply(ops[i], x, mode));
         if (y) terms.push(y);
       });
       nodes.push(terms.length === 0 ? null : terms.length === 1 ? terms[0] : tf.addN(terms));
@@ -141,7 +151,7 @@ export class SearchCell {
       EDGES.forEach((e, i) => {
         const x = nodes[e.from];
         if (e.to !== to || !x) return;
-        const y = this.edges[i].applyMixture(ops[i], weights[i], x, mode, drop?.(i));
+        const y = perEdge(() => this.edges[i].applyMixture(ops[i], weights[i], x, mode, drop?.(i)));
         if (y) terms.push(y);
       });
       nodes.push(terms.length === 0 ? null : terms.length === 1 ? terms[0] : tf.addN(terms));
