@@ -2,7 +2,12 @@
  * `npm run bench`: absnas against PyTorch (CPU) on the same machine, in one run.
  *
  *   node bench/run.js [--rounds 3] [--steps 10] [--warmup 3] [--backend auto]
- *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0] [--json FILE]
+ *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0]
+ *                     [--wasm-helper off|on|both] [--json FILE]
+ *
+ * --wasm-helper: absnas on wasm without and/or with the helper thread that
+ * takes half of each large convolution (ABSNAS_WASM_HELPER); with 'both'
+ * each round runs both, and each gets its own ratio.
  *
  * For every workload and round it runs the absnas process and the PyTorch
  * process one after the other (alternating which goes first), each timing
@@ -38,7 +43,7 @@ const TITLES = {
 };
 
 function options() {
-  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, json: '' };
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'off', json: '' };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
@@ -46,6 +51,7 @@ function options() {
     o[k] = typeof o[k] === 'number' ? Number(a[i + 1]) : a[i + 1];
   }
   o.workloads = o.workloads.split(',').filter(Boolean);
+  if (!['off', 'on', 'both'].includes(o['wasm-helper'])) throw new Error(`--wasm-helper must be off, on or both`);
   for (const w of o.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
   return o;
 }
@@ -69,8 +75,8 @@ function ensureTorch() {
   }
 }
 
-function runJson(cmd, argv) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
+function runJson(cmd, argv, env) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) {
     throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${(r.stderr || '').slice(-4000)}`);
@@ -95,11 +101,15 @@ function main() {
   const absnasArgs = (w) => [path.join(HERE, 'absnas-models.js'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--backend', o.backend];
   const torchArgs = (w, threads) => [path.join(HERE, 'torch_models.py'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)];
   const torchThreads = o['torch-threads'] > 0 ? [o['torch-threads']] : [...new Set([os.cpus().length, 1])];
+  const helperModes = o['wasm-helper'] === 'both' ? ['0', '1'] : [o['wasm-helper'] === 'on' ? '1' : '0'];
   const results = {};
   for (const w of o.workloads) {
     const rounds = [];
     for (let r = 0; r < o.rounds; r++) {
-      const runA = () => runJson(process.execPath, absnasArgs(w));
+      const runA = () => {
+        const runs = helperModes.map((m) => ({ ...runJson(process.execPath, absnasArgs(w), { ABSNAS_WASM_HELPER: m }), helper: m === '1' }));
+        return { ...runs[0], variants: runs };
+      };
       const runT = () => torchThreads.map((n) => runJson(PYTHON, torchArgs(w, n)));
       let a;
       let ts;
@@ -116,7 +126,7 @@ function main() {
       const line =
         w === 'angle'
           ? `absnas ${fmt(a.seconds, 2)} s, pytorch ${fmt(t.seconds, 2)} s`
-          : `absnas ${fmt(a.imagesPerSecond)} img/s, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
+          : `absnas ${a.variants.map((x) => `${fmt(x.imagesPerSecond)} img/s${x.helper ? ' (helper thread)' : ''}`).join(', ')}, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
       console.log(`bench: ${w} round ${r + 1}/${o.rounds}: ${line}`);
     }
     const last = rounds[rounds.length - 1];
@@ -138,6 +148,10 @@ function main() {
       summary.absnasImagesPerSecond = median(rounds.map((x) => x.absnas.imagesPerSecond));
       summary.torchImagesPerSecond = median(rounds.map((x) => x.torch.imagesPerSecond));
       summary.ratio = median(rounds.map((x) => x.absnas.imagesPerSecond / x.torch.imagesPerSecond));
+      if (helperModes.length > 1) {
+        summary.absnasHelperImagesPerSecond = median(rounds.map((x) => x.absnas.variants[1].imagesPerSecond));
+        summary.ratioHelper = median(rounds.map((x) => x.absnas.variants[1].imagesPerSecond / x.torch.imagesPerSecond));
+      }
       for (const n of torchThreads) {
         summary[`torchImagesPerSecond${n}T`] = median(rounds.map((x) => x.torchRuns.find((y) => y.threads === n).imagesPerSecond));
       }
@@ -156,6 +170,9 @@ function main() {
       const per = torchThreads.map((n) => `${fmt(median(s.rounds.map((x) => x.torchRuns.find((y) => y.threads === n).seconds)), 2)} s`);
       console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.torchSeconds / s.absnasSeconds, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
     } else {
+      if (s.ratioHelper != null) {
+        console.log(`| ${s.title}, absnas with the helper thread | ${fmt(s.absnasHelperImagesPerSecond)} img/s | ${torchThreads.map(() => '').join(' | ')} | ${fmt(s.ratioHelper, 3)} | | |`);
+      }
       console.log(
         `| ${s.title} | ${fmt(s.absnasImagesPerSecond)} img/s | ${torchThreads.map((n) => `${fmt(s[`torchImagesPerSecond${n}T`])} img/s`).join(' | ')} | ${fmt(s.ratio, 3)} | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`,
       );
@@ -164,7 +181,7 @@ function main() {
   const any = Object.values(results)[0];
   if (any) {
     console.log('');
-    console.log(`absnas: backend ${any.absnasBackend}, ${any.absnasThreads ?? '?'} thread(s)`);
+    console.log(`absnas: backend ${any.absnasBackend}, ${any.absnasThreads ?? '?'} thread(s)${helperModes.includes('1') ? (helperModes.length > 1 ? '; also with the helper thread (ABSNAS_WASM_HELPER=1)' : ', with the helper thread (ABSNAS_WASM_HELPER=1)') : ''}`);
     console.log(`PyTorch ${any.torchVersion}: ${any.torchBackend}, torch.get_num_threads() = ${torchThreads.join(' and ')} (the faster per round is the baseline)`);
   }
   console.log(`medians over ${o.rounds} round(s) of ${o.steps} steps after ${o.warmup} warm-up steps; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);

@@ -1,7 +1,6 @@
 import { definePlugin, METRIC } from '@absnas/core';
 import { DEFAULT_MAGNITUDE_OPTIONS, MagnitudeMetric, MagnitudeMetricOptions } from './magnitude';
 
-export * from './adam';
 export * from './magnitude';
 
 export const plugin = definePlugin<Partial<MagnitudeMetricOptions>>({

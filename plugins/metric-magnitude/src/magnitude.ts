@@ -3,6 +3,7 @@ import {
   CandidateSet,
   ChildScorer,
   ChoicePoint,
+  DARTS_ARCHITECTURE_OPTIMIZER,
   Metric,
   MetricContext,
   MixturePath,
@@ -10,9 +11,9 @@ import {
   ParticipationContext,
   Rng,
   Supernet,
+  VectorAdam,
   tf,
 } from '@absnas/core';
-import { Adam } from './adam';
 
 export interface MagnitudeMetricOptions {
   /** Adam learning rate of the architecture weights (DARTS: 3e-4). */
@@ -26,12 +27,13 @@ export interface MagnitudeMetricOptions {
   initStd: number;
 }
 
+/** DARTS's architecture optimizer: Adam lr 3e-4, betas (0.5, 0.999), weight decay 1e-3; alpha ~ 1e-3 N(0, 1). */
 export const DEFAULT_MAGNITUDE_OPTIONS: MagnitudeMetricOptions = {
-  learningRate: 3e-4,
-  weightDecay: 1e-3,
-  beta1: 0.5,
-  beta2: 0.999,
-  initStd: 1e-3,
+  learningRate: DARTS_ARCHITECTURE_OPTIMIZER.learningRate,
+  weightDecay: DARTS_ARCHITECTURE_OPTIMIZER.weightDecay,
+  beta1: DARTS_ARCHITECTURE_OPTIMIZER.beta1,
+  beta2: DARTS_ARCHITECTURE_OPTIMIZER.beta2,
+  initStd: DARTS_ARCHITECTURE_OPTIMIZER.initStd,
 };
 
 /** Added to the logits of dropped candidates: exp() of it is exactly 0 in float32. */
@@ -85,7 +87,7 @@ class AlphaState {
   /** Float64 master copy, [points x width] row-major. */
   readonly values: Float64Array;
   readonly width: number;
-  readonly adam: Adam;
+  readonly adam: VectorAdam;
   private mask?: { key: string; tensor: tf.Tensor2D };
 
   constructor(readonly points: readonly ChoicePoint[], options: MagnitudeMetricOptions, rng: Rng) {
@@ -97,7 +99,7 @@ class AlphaState {
       }
     });
     this.variable = tf.variable(tf.tensor2d(Float32Array.from(this.values), [points.length, this.width]), true);
-    this.adam = new Adam(this.values.length, { ...options, eps: 1e-8 });
+    this.adam = new VectorAdam(this.values.length, { ...options, eps: DARTS_ARCHITECTURE_OPTIMIZER.eps });
   }
 
   /** MASKED at dropped candidates (and at padding), 0 elsewhere; cached per candidate set. */
@@ -122,16 +124,19 @@ class AlphaState {
 
   /** Float64 values and optimizer moments, exactly (JSON keeps doubles). */
   capture(): { state: AlphaCheckpoint } {
-    return { state: { alpha: Array.from(this.values), adam: this.adam.getState() } };
+    const { m, v, t } = this.adam;
+    return { state: { alpha: Array.from(this.values), adam: { m: Array.from(m), v: Array.from(v), t } } };
   }
 
   restore(saved: unknown): void {
     const s = saved as AlphaCheckpoint;
-    if (!s || !Array.isArray(s.alpha) || s.alpha.length !== this.values.length) {
+    if (!s || !Array.isArray(s.alpha) || s.alpha.length !== this.values.length || s.adam?.m?.length !== this.values.length) {
       throw new Error(`magnitude metric: checkpointed architecture weights do not fit this space (${this.values.length} values)`);
     }
     this.values.set(s.alpha);
-    this.adam.setState(s.adam);
+    this.adam.m.set(s.adam.m);
+    this.adam.v.set(s.adam.v);
+    this.adam.t = s.adam.t;
     tf.tidy(() => this.variable.assign(tf.tensor2d(Float32Array.from(this.values), this.variable.shape as [number, number])));
   }
 
@@ -241,7 +246,7 @@ export class MagnitudeMetric implements Metric {
 
   /** Adam steps taken by the architecture weights of `supernet` (0 if none). */
   steps(supernet: Supernet): number {
-    return this.states.get(supernet)?.adam.steps ?? 0;
+    return this.states.get(supernet)?.adam.t ?? 0;
   }
 
   async prepare(ctx: MetricContext): Promise<ChildScorer> {
