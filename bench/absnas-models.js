@@ -227,6 +227,9 @@ async function main() {
     const m = median(times);
     Object.assign(out, { batch: o.batch, medianMs: m, imagesPerSecond: (o.batch * 1000) / m, stepsMs: times });
   }
+  // the wasm helper thread (half of each large convolution): whether it took any
+  out.helper = info.name === 'wasm' && core.wasmHelperJobs() > 0;
+  out.helperJobs = core.wasmHelperJobs();
   out.peakRssMiB = peakRssMiB();
   out.tfjsBytes = tf.memory().numBytes;
   process.stdout.write(JSON.stringify(out) + '\n');

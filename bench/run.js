@@ -3,11 +3,12 @@
  *
  *   node bench/run.js [--rounds 3] [--steps 10] [--warmup 3] [--backend auto]
  *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0]
- *                     [--wasm-helper off|on|both] [--json FILE]
+ *                     [--wasm-helper default|off|on|both] [--json FILE]
  *
- * --wasm-helper: absnas on wasm without and/or with the helper thread that
- * takes half of each large convolution (ABSNAS_WASM_HELPER); with 'both'
- * each round runs both, and each gets its own ratio.
+ * --wasm-helper: absnas on wasm as it starts by default (the helper thread
+ * that takes half of each large convolution is on with 2 cores or more),
+ * without it, with it (ABSNAS_WASM_HELPER=0/1), or both in each round, each
+ * with its own ratio.
  *
  * For every workload and round it runs the absnas process and the PyTorch
  * process one after the other (alternating which goes first), each timing
@@ -43,7 +44,7 @@ const TITLES = {
 };
 
 function options() {
-  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'off', json: '' };
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', json: '' };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
@@ -51,7 +52,7 @@ function options() {
     o[k] = typeof o[k] === 'number' ? Number(a[i + 1]) : a[i + 1];
   }
   o.workloads = o.workloads.split(',').filter(Boolean);
-  if (!['off', 'on', 'both'].includes(o['wasm-helper'])) throw new Error(`--wasm-helper must be off, on or both`);
+  if (!['default', 'off', 'on', 'both'].includes(o['wasm-helper'])) throw new Error(`--wasm-helper must be default, off, on or both`);
   for (const w of o.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
   return o;
 }
@@ -101,13 +102,13 @@ function main() {
   const absnasArgs = (w) => [path.join(HERE, 'absnas-models.js'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--backend', o.backend];
   const torchArgs = (w, threads) => [path.join(HERE, 'torch_models.py'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)];
   const torchThreads = o['torch-threads'] > 0 ? [o['torch-threads']] : [...new Set([os.cpus().length, 1])];
-  const helperModes = o['wasm-helper'] === 'both' ? ['0', '1'] : [o['wasm-helper'] === 'on' ? '1' : '0'];
+  const helperModes = { default: [undefined], off: ['0'], on: ['1'], both: ['0', '1'] }[o['wasm-helper']];
   const results = {};
   for (const w of o.workloads) {
     const rounds = [];
     for (let r = 0; r < o.rounds; r++) {
       const runA = () => {
-        const runs = helperModes.map((m) => ({ ...runJson(process.execPath, absnasArgs(w), { ABSNAS_WASM_HELPER: m }), helper: m === '1' }));
+        const runs = helperModes.map((m) => runJson(process.execPath, absnasArgs(w), m === undefined ? {} : { ABSNAS_WASM_HELPER: m }));
         return { ...runs[0], variants: runs };
       };
       const runT = () => torchThreads.map((n) => runJson(PYTHON, torchArgs(w, n)));
@@ -181,7 +182,8 @@ function main() {
   const any = Object.values(results)[0];
   if (any) {
     console.log('');
-    console.log(`absnas: backend ${any.absnasBackend}, ${any.absnasThreads ?? '?'} thread(s)${helperModes.includes('1') ? (helperModes.length > 1 ? '; also with the helper thread (ABSNAS_WASM_HELPER=1)' : ', with the helper thread (ABSNAS_WASM_HELPER=1)') : ''}`);
+    const v = any.rounds[0].absnas.variants;
+    console.log(`absnas: backend ${any.absnasBackend}, ${v.map((x) => (x.helper ? '2 threads (wasm + the helper thread)' : `${x.threads ?? '?'} thread`)).join('; also ')}`);
     console.log(`PyTorch ${any.torchVersion}: ${any.torchBackend}, torch.get_num_threads() = ${torchThreads.join(' and ')} (the faster per round is the baseline)`);
   }
   console.log(`medians over ${o.rounds} round(s) of ${o.steps} steps after ${o.warmup} warm-up steps; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);

@@ -1,6 +1,6 @@
 /**
  * The wasm convolution kernels split over the batch with the helper thread
- * (opt-in, ABSNAS_WASM_HELPER=1), forward and both gradients, against the
+ * (on by default with 2+ cores), forward and both gradients, against the
  * float64 reference; the threshold is lowered so that small cases split.
  * Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */

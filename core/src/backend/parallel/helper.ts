@@ -13,11 +13,12 @@
  * then, and whenever it cannot be had, kernels run on the main thread alone).
  * It does not keep the process alive.
  *
- * Off by default: on the shared 2-core machine where it was measured (load
- * average ~6) the second thread found no idle core and the NB201 step did
- * not get faster (docs/performance.md). ABSNAS_WASM_HELPER=1 turns it on.
+ * On by default where there are at least 2 cores: in the benchmark the NB201
+ * step was 23-30% faster with it in every round (docs/performance.md).
+ * ABSNAS_WASM_HELPER=0 turns it off, =1 on.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import {
@@ -54,13 +55,22 @@ export function wasmHelperJobs(): number {
 }
 let enabledOverride: boolean | undefined;
 
-/** Turns the helper on or off for this process (default: off unless ABSNAS_WASM_HELPER=1). */
+/** Turns the helper on or off for this process; undefined restores the default. */
 export function setWasmHelperEnabled(on: boolean | undefined): void {
   enabledOverride = on;
 }
 
+function cores(): number {
+  const o = os as typeof os & { availableParallelism?: () => number };
+  return typeof o.availableParallelism === 'function' ? o.availableParallelism() : os.cpus().length;
+}
+
+/** Whether kernels may use the helper: ABSNAS_WASM_HELPER=0/1, else on with 2 cores or more. */
 export function wasmHelperEnabled(): boolean {
-  return enabledOverride ?? process.env.ABSNAS_WASM_HELPER === '1';
+  if (enabledOverride !== undefined) return enabledOverride;
+  const env = process.env.ABSNAS_WASM_HELPER;
+  if (env === '0' || env === '1') return env === '1';
+  return cores() >= 2;
 }
 
 /** The compiled worker script (from the sources under ts-jest, the built one in dist/). */
@@ -160,7 +170,8 @@ export function post(
         }
         if (Atomics.load(h.ctrl, SLOT_STATUS) !== 0) {
           const n = Atomics.load(h.ctrl, SLOT_HEADER_BYTES);
-          throw new Error(`absnas wasm helper: ${new TextDecoder().decode(h.head.slice(0, n))}`);
+          stop(h);
+          throw new Error(`absnas wasm helper: ${new TextDecoder().decode(h.head.slice(0, n))}; the helper is turned off`);
         }
         finished++;
         return h.floats.subarray(offset, offset + outSize);

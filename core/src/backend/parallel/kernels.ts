@@ -6,7 +6,9 @@
  *
  * The forward and the input gradient are exact per image, so a split result
  * is bitwise the unsplit one; the filter gradient is the sum of the two
- * halves' gradients (the order of the additions differs).
+ * halves' gradients (the order of the additions differs). When the helper
+ * fails a job, the main thread computes that half itself (and the helper is
+ * not used again).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -69,6 +71,7 @@ function split(kernel: string, inner: KernelFunc): KernelFunc {
     const n2 = n - n1;
     let pending;
     let mainArgs: KernelArgs;
+    let restArgs: () => KernelArgs;
     let full: number[];
     if (kernel === 'Conv2D') {
       const outFull = tf.backend_util.computeConv2DInfo(
@@ -81,6 +84,7 @@ function split(kernel: string, inner: KernelFunc): KernelFunc {
       if (pending == null) return inner(args);
       const x1 = rows(backend, a, 0, n1);
       mainArgs = { inputs: { x: x1, filter: b }, backend, attrs };
+      restArgs = () => ({ inputs: { x: rows(backend, a, n1, n), filter: b }, backend, attrs });
     } else if (kernel === 'Conv2DBackpropInput') {
       const inShape = attrs.inputShape as number[];
       full = inShape;
@@ -88,18 +92,22 @@ function split(kernel: string, inner: KernelFunc): KernelFunc {
       pending = post(h, kernel, half, { dy: { shape: [n2, ...a.shape.slice(1)], values: values(backend, a, n1) }, filter: { shape: b.shape, values: values(backend, b) } }, [n2, ...inShape.slice(1)]);
       if (pending == null) return inner(args);
       mainArgs = { inputs: { dy: rows(backend, a, 0, n1), filter: b }, backend, attrs: { ...attrs, inputShape: [n1, ...inShape.slice(1)] } };
+      restArgs = () => ({ inputs: { dy: rows(backend, a, n1, n), filter: b }, backend, attrs: half });
     } else {
       full = attrs.filterShape as number[];
       pending = post(h, kernel, attrs, { x: { shape: [n2, ...a.shape.slice(1)], values: values(backend, a, n1) }, dy: { shape: [n2, ...b.shape.slice(1)], values: values(backend, b, n1) } }, full);
       if (pending == null) return inner(args);
       mainArgs = { inputs: { x: rows(backend, a, 0, n1), dy: rows(backend, b, 0, n1) }, backend, attrs };
+      restArgs = () => ({ inputs: { x: rows(backend, a, n1, n), dy: rows(backend, b, n1, n) }, backend, attrs });
     }
+    const release = (k: KernelArgs) => {
+      for (const [name, t] of Object.entries(k.inputs)) if (t !== inputs[name] && t != null) backend.disposeData(t.dataId);
+    };
     let mine: tf.TensorInfo | undefined;
     try {
       mine = inner(mainArgs);
     } finally {
-      // the main thread's input copies
-      for (const [name, t] of Object.entries(mainArgs.inputs)) if (t !== inputs[name] && t != null) backend.disposeData(t.dataId);
+      release(mainArgs);
       // the helper's half must be collected even when ours threw
       if (mine == null) {
         try {
@@ -109,7 +117,20 @@ function split(kernel: string, inner: KernelFunc): KernelFunc {
         }
       }
     }
-    const theirs = pending.wait();
+    let theirs: Float32Array;
+    try {
+      theirs = pending.wait();
+    } catch {
+      // the helper failed (and is off from now on): the main thread does its half too
+      const rest = restArgs();
+      try {
+        const t = inner(rest);
+        theirs = f32(backend, t).slice();
+        backend.disposeData(t.dataId);
+      } finally {
+        release(rest);
+      }
+    }
     if (kernel === 'Conv2DBackpropFilter') {
       const dst = f32(backend, mine);
       for (let i = 0; i < dst.length; i++) dst[i] += theirs[i];

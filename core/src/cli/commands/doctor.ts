@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES, BackendChoice, describeAdapter, probeWebgpu, selectBackend } from '../../backend';
+import { BACKEND_CHOICES, BackendChoice, describeAdapter, probeWebgpu, selectBackend, wasmHelperEnabled } from '../../backend';
 import { parseArgs } from '../args';
 import type { Command } from '../command';
 
@@ -17,7 +17,7 @@ export const doctorCommand: Command = {
       `device:    ${info.device ?? 'cpu'}${info.package === '@tensorflow/tfjs-node-gpu' && info.device === 'gpu' ? ' (CUDA, through TensorFlow)' : ''}`,
       `webgpu:    ${web.ok ? `${describeAdapter(web.adapter)}${info.name === 'webgpu' ? '' : web.adapter.kind === 'software' ? ', not used unless asked (--backend webgpu)' : ', not used'}` : web.error}`,
       `simd:      ${info.simd ?? 'n/a'}`,
-      `threads:   ${info.threads ?? 'n/a'}`,
+      `threads:   ${info.threads ?? 'n/a'}${info.name === 'wasm' ? (wasmHelperEnabled() ? ' (+ a helper thread for large convolutions; ABSNAS_WASM_HELPER=0 turns it off)' : ' (helper thread off)') : ''}`,
       `self-test: ${info.selfTest.ok ? 'ok' : 'FAILED'}`,
       ...info.selfTest.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (max abs error ${c.maxAbsError.toExponential(2)})`),
       ...info.warnings.map((w) => `note: ${w}`),
