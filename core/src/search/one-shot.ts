@@ -1,4 +1,6 @@
 import { evaluateChild } from '../eval/child-accuracy';
+import { trainConfigSchema } from '../config/schema';
+import type { JsonSchema } from '../plugin/plugin';
 import type { TrainConfig } from '../config/types';
 import type { InputSpec, Architecture, SearchSpace } from '../space/search-space';
 import type { CandidateSet } from '../space/candidates';
@@ -25,6 +27,40 @@ export interface OneShotOptions {
   recalibrationBatches: number;
   /** Batch size for recalibration and evaluation. */
   evalBatchSize: number;
+}
+
+/**
+ * The options schema of a one-shot searcher (OneShotOptions), shared by SPOS
+ * and FairNAS; `withMinFlops` adds the lower FLOPs bound.
+ */
+export function oneShotOptionsSchema(withMinFlops: boolean): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      epochs: { type: 'integer', minimum: 0, default: 10 },
+      train: { ...trainConfigSchema, default: {} },
+      evolution: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          population: { type: 'integer', minimum: 1, default: 50 },
+          iterations: { type: 'integer', minimum: 1, default: 20 },
+          topK: { type: 'integer', minimum: 1, default: 10 },
+          crossovers: { type: 'integer', minimum: 0, default: 25 },
+          mutations: { type: 'integer', minimum: 0, default: 25 },
+          mutationProbability: { type: 'number', minimum: 0, maximum: 1, default: 0.1 },
+        },
+      },
+      ...(withMinFlops
+        ? { minFlops: { type: 'number', minimum: 0, default: 0, description: 'reject children below this many FLOPs (0 = no bound)' } }
+        : {}),
+      maxFlops: { type: 'number', minimum: 0, default: 0, description: 'reject children above this many FLOPs (0 = no bound)' },
+      recalibrationBatches: { type: 'integer', minimum: 0, default: 20 },
+      evalBatchSize: { type: 'integer', minimum: 1, default: 256 },
+    },
+  };
 }
 
 /** What distinguishes one one-shot method from another: how a training step picks its paths. */
