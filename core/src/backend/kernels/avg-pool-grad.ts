@@ -22,13 +22,13 @@ import {
   FILL_IN_MARK,
   FillInConfig,
   inputGradGeometry,
+  inputGradOperand,
   need,
   PadAttr,
   pair,
   RoundingMode,
   sameShape,
   shape4,
-  spreadAndPad,
   withScratch,
 } from './common';
 
@@ -126,25 +126,11 @@ function avgPoolGradByConvolution(backend: BackendWasm, info: tf.backend_util.Co
       for (let i = 0; i < counts.length; i++) sv[i] = 1 / counts[i];
       operand = s.add(callWasmKernel('Multiply', backend, { a: dy, b: scale }, {}));
     }
-    let pad: tf.backend_util.ExplicitPadding = [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]];
-    if (info.strideHeight !== 1 || info.strideWidth !== 1) {
-      operand = spreadAndPad(
-        backend,
-        s,
-        operand,
-        info.strideHeight,
-        info.strideWidth,
-        g.top,
-        g.left,
-        info.inHeight + kh - 1,
-        info.inWidth + kw - 1,
-      );
-      pad = [[0, 0], [0, 0], [0, 0], [0, 0]];
-    }
+    const spread = inputGradOperand(backend, s, operand, info);
     const filter = s.output([kh, kw, c, 1]);
     f32(backend, filter).fill(uniform ? 1 / counts[0] : 1);
     const dx = s.add(
-      callWasmKernel('DepthwiseConv2dNative', backend, { x: operand, filter }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' }),
+      callWasmKernel('DepthwiseConv2dNative', backend, { x: spread.operand, filter }, { strides: [1, 1], pad: spread.padding, dilations: [1, 1], dataFormat: 'NHWC' }),
     );
     if (!sameShape(dx.shape, [info.batchSize, info.inHeight, info.inWidth, c])) {
       throw new Error(`absnas wasm ${NAME}: internal shape mismatch [${dx.shape}]`);

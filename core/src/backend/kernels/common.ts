@@ -257,3 +257,31 @@ export function inputGradGeometry(info: tf.backend_util.Conv2DInfo): {
   const right = info.inWidth + info.effectiveFilterWidth - 1 - spreadW - left;
   return { top, bottom, left, right, spreadH, spreadW };
 }
+
+/**
+ * The operand and padding of the stride-1 correlation that yields an input
+ * gradient: dy itself with explicit padding where that suffices (stride 1, no
+ * cropping), else dy spread and framed by spreadAndPad with no padding left.
+ */
+export function inputGradOperand(
+  backend: BackendWasm,
+  scratch: Scratch,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): { operand: tf.TensorInfo; padding: tf.backend_util.ExplicitPadding } {
+  const g = inputGradGeometry(info);
+  const direct = info.strideHeight === 1 && info.strideWidth === 1 && g.top >= 0 && g.bottom >= 0 && g.left >= 0 && g.right >= 0;
+  if (direct) return { operand: dy, padding: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]] };
+  const operand = spreadAndPad(
+    backend,
+    scratch,
+    dy,
+    info.strideHeight,
+    info.strideWidth,
+    g.top,
+    g.left,
+    info.inHeight + info.effectiveFilterHeight - 1,
+    info.inWidth + info.effectiveFilterWidth - 1,
+  );
+  return { operand, padding: [[0, 0], [0, 0], [0, 0], [0, 0]] };
+}

@@ -15,13 +15,12 @@ import {
   callWasmKernel,
   convInfo,
   fillIn,
-  inputGradGeometry,
+  inputGradOperand,
   KernelArgs,
   need,
   rotateFilter,
   sameShape,
   shape4,
-  spreadAndPad,
   withScratch,
 } from './common';
 
@@ -38,31 +37,13 @@ export function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs)
   }
   return withScratch(backend, (s) => {
     const rotated = rotateFilter(backend, s, filter, true);
-    const g = inputGradGeometry(info);
-    const dilated = [info.dilationHeight, info.dilationWidth];
-    const direct = info.strideHeight === 1 && info.strideWidth === 1 && g.top >= 0 && g.bottom >= 0 && g.left >= 0 && g.right >= 0;
-    let operand = dy;
-    let padding: tf.backend_util.ExplicitPadding = [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]];
-    if (!direct) {
-      operand = spreadAndPad(
-        backend,
-        s,
-        dy,
-        info.strideHeight,
-        info.strideWidth,
-        g.top,
-        g.left,
-        info.inHeight + info.effectiveFilterHeight - 1,
-        info.inWidth + info.effectiveFilterWidth - 1,
-      );
-      padding = [[0, 0], [0, 0], [0, 0], [0, 0]];
-    }
+    const { operand, padding } = inputGradOperand(backend, s, dy, info);
     const dx = s.add(
       callWasmKernel('Conv2D', backend, { x: operand, filter: rotated }, {
         strides: [1, 1],
         pad: padding,
         dataFormat: 'NHWC',
-        dilations: dilated,
+        dilations: [info.dilationHeight, info.dilationWidth],
       }),
     );
     if (!sameShape(dx.shape, info.inShape)) {

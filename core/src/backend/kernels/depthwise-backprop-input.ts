@@ -9,17 +9,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  assertNHWC,
   callWasmKernel,
   convInfo,
   f32,
   fillIn,
-  inputGradGeometry,
+  inputGradOperand,
   KernelArgs,
   need,
   rotateFilter,
   sameShape,
   shape4,
-  spreadAndPad,
   withScratch,
 } from './common';
 
@@ -28,9 +28,7 @@ const NAME = 'DepthwiseConv2dNativeBackpropInput';
 export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
   const [dy, filter] = need(NAME, inputs, 'dy', 'filter');
   const { strides, dilations, pad, dimRoundingMode, inputShape, dataFormat } = attrs;
-  if (dataFormat != null && dataFormat !== 'NHWC') {
-    throw new Error(`absnas wasm ${NAME}: only dataFormat 'NHWC' is supported, got '${String(dataFormat)}'`);
-  }
+  assertNHWC(NAME, dataFormat);
   const info = convInfo(NAME, inputShape as number[], filter.shape, strides, dilations, pad, dimRoundingMode, true);
   shape4(dy, 'dy', NAME);
   if (!sameShape(dy.shape, info.outShape)) {
@@ -40,24 +38,7 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs = {}
   return withScratch(backend, (s) => {
     const rotated = rotateFilter(backend, s, filter, false);
     const flat = { dataId: rotated.dataId, shape: [kh, kw, c * m, 1], dtype: rotated.dtype };
-    const g = inputGradGeometry(info);
-    const direct = info.strideHeight === 1 && info.strideWidth === 1 && g.top >= 0 && g.bottom >= 0 && g.left >= 0 && g.right >= 0;
-    let operand = dy;
-    let padding: tf.backend_util.ExplicitPadding = [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]];
-    if (!direct) {
-      operand = spreadAndPad(
-        backend,
-        s,
-        dy,
-        info.strideHeight,
-        info.strideWidth,
-        g.top,
-        g.left,
-        info.inHeight + info.effectiveFilterHeight - 1,
-        info.inWidth + info.effectiveFilterWidth - 1,
-      );
-      padding = [[0, 0], [0, 0], [0, 0], [0, 0]];
-    }
+    const { operand, padding } = inputGradOperand(backend, s, dy, info);
     const r = s.add(
       callWasmKernel('DepthwiseConv2dNative', backend, { x: operand, filter: flat }, {
         strides: [1, 1],
