@@ -36,8 +36,8 @@ export { loadData } from './data/load';
 export { loadMnist, MNIST_INPUT } from './data/mnist';
 export { loadSynthetic } from './data/synthetic';
 export { loadCifar10 } from './data/cifar10';
-export { loadImageFolder, listImageFolder, IMAGENET_MEAN, IMAGENET_STD } from './data/image-folder';
-export type { ImageFolderOptions, ImageFolderListing } from './data/image-folder';
+export { loadImageFolder, listImageFolder, closeImageDecoder, IMAGENET_MEAN, IMAGENET_STD } from './data/image-folder';
+export type { ImageFolderOptions, ImageFolderListing, ImageFolderMode } from './data/image-folder';
 
 // Training and evaluating children: the one supernet trainer, SGD, schedules, losses, BN recalibration
 export * from './train/trainer';

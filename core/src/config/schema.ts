@@ -65,6 +65,13 @@ export const trainConfigSchema: JsonSchema = {
     momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9 },
     nesterov: { type: 'boolean', default: true },
     weightDecay: { type: 'number', minimum: 0, default: 5e-4, description: 'L2 weight decay' },
+    weightDecayScope: {
+      type: 'string',
+      enum: ['all', 'weights'],
+      default: 'all',
+      description:
+        "which parameters weightDecay applies to: 'all' (every trained parameter), or 'weights' (conv and linear/classifier kernels only: no biases, no batch-norm scale or shift; the ImageNet shrinking recipe)",
+    },
     gradientClip: {
       type: 'number',
       minimum: 0,
@@ -124,6 +131,34 @@ const dataSchema: JsonSchema = {
       description: "the dataset's own directory: a cifar-10-batches-bin folder, or an image-folder root holding train/ and val/",
     },
     imageSize: { type: 'integer', minimum: 8, default: 224, description: 'image-folder: side of the (square) training crop' },
+    imageFolder: {
+      type: 'object',
+      description: 'image-folder: how the images are read',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mode: {
+          type: 'string',
+          enum: ['auto', 'memory', 'stream'],
+          default: 'auto',
+          description:
+            "'memory': decode every image once at load time (a training image keeps one random crop for the whole run; refused above maxImages); " +
+            "'stream': index the files only and decode each batch when it is needed, in a worker thread, prefetch batches ahead (a fresh random crop and flip every pass; for ImageNet-scale folders); " +
+            "'auto': memory up to maxImages images, stream above",
+        },
+        maxImages: {
+          type: 'integer',
+          minimum: 1,
+          description: 'most images decoded into memory (default: as many as fit in 2 GiB as float32: 3,566 images at 224x224)',
+        },
+        prefetch: {
+          type: 'integer',
+          minimum: 0,
+          default: 2,
+          description: 'stream: batches decoded ahead of the one in use (each holds batchSize x imageSize^2 x 3 float32 values)',
+        },
+      },
+    },
   },
 };
 

@@ -19,6 +19,8 @@ export interface TrainConfig {
   momentum: number;
   nesterov: boolean;
   weightDecay: number;
+  /** Which parameters weightDecay applies to: all, or conv/linear kernels only (absent = all). */
+  weightDecayScope?: 'all' | 'weights';
   /** Clip the global gradient norm to this value (0 = off). */
   gradientClip: number;
   /** Limit the steps of an epoch (0 = a full pass over the training split). */
@@ -64,6 +66,18 @@ export interface DataConfig {
   dir?: string;
   /** image-folder: side of the square training crop. */
   imageSize: number;
+  /** image-folder: decode into memory, stream batches from disk, or pick by size (absent = auto, defaults). */
+  imageFolder?: ImageFolderConfig;
+}
+
+/** How an image-folder dataset is read. */
+export interface ImageFolderConfig {
+  /** 'memory': decode everything at load time; 'stream': decode each batch on demand; 'auto': stream above maxImages. */
+  mode: 'auto' | 'memory' | 'stream';
+  /** Most images decoded into memory (default: what fits in 2 GiB as float32). */
+  maxImages?: number;
+  /** Stream mode: batches decoded ahead of the one in use. */
+  prefetch: number;
 }
 
 /** The `absnas compare` matrix. */

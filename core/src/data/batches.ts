@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputSpec } from '../space/search-space';
 import { DataError } from '../util/errors';
-import type { Rng } from '../util/rng';
-import { type ImageSet, imageSize } from './dataset';
+import { Rng } from '../util/rng';
+import { type ImageSet, type ImageStream, type PendingImages, imageSize } from './dataset';
 
 /** One mini-batch. The caller disposes `x` and `y`. */
 export interface Batch {
@@ -89,10 +89,26 @@ export function cropFlip(
   }
 }
 
+/** Positions 0..count-1, Fisher-Yates shuffled when a generator is given. */
+function passOrder(count: number, rng: Rng | undefined): Int32Array {
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  if (rng) {
+    for (let i = count - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+  }
+  return order;
+}
+
 /**
  * Mini-batches over `set`: shuffled when `opts.rng` is given (every image
  * exactly once per pass), in order otherwise (evaluation). Images are copied
- * into each batch's own array, so augmentation never touches the set.
+ * into each batch's own array, so augmentation never touches the set. A set
+ * with a `stream` is decoded batch by batch, a few batches ahead.
  */
 export function* batches(
   set: ImageSet,
@@ -102,6 +118,10 @@ export function* batches(
 ): Generator<Batch, void, undefined> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
   if (opts.augment && !opts.rng) throw new Error('batches: augment needs an rng');
+  if (set.stream) {
+    yield* streamedBatches(set, set.stream, input, batchSize, opts);
+    return;
+  }
   const size = imageSize(input);
   const { height: H, width: W } = input;
   if (set.images.length < set.count * size || set.labels.length < set.count) {
@@ -110,16 +130,7 @@ export function* batches(
     );
   }
   const rng = opts.rng;
-  const order = new Int32Array(set.count);
-  for (let i = 0; i < set.count; i++) order[i] = i;
-  if (rng) {
-    for (let i = set.count - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-  }
+  const order = passOrder(set.count, rng);
   const total = countBatches(set.count, batchSize, opts);
   const pad = opts.padding ?? 4;
   for (let b = 0; b < total; b++) {
@@ -150,5 +161,76 @@ export function* batches(
       labels,
       size: n,
     };
+  }
+}
+
+/**
+ * `batches` over a streamed set: the same pass order and augmentation draws
+ * as an in-memory set, the images requested from the stream `prefetch`
+ * batches ahead of the one yielded, so their decoding (in a worker thread)
+ * overlaps the caller's work on the current batch. Each batch's crops come
+ * from a generator derived from (pass seed, batch index), so a pass resumed
+ * at `startBatch` and any prefetch depth give the same images.
+ */
+function* streamedBatches(
+  set: ImageSet,
+  stream: ImageStream,
+  input: InputSpec,
+  batchSize: number,
+  opts: BatchOptions,
+): Generator<Batch, void, undefined> {
+  const size = imageSize(input);
+  const { height: H, width: W, channels: C } = input;
+  if (set.labels.length < set.count) {
+    throw new DataError(`streamed image set of ${set.count} items has only ${set.labels.length} labels`);
+  }
+  const rng = opts.rng;
+  const order = passOrder(set.count, rng);
+  const cropSeed = rng ? rng.nextUint32() : stream.seed;
+  const total = countBatches(set.count, batchSize, opts);
+  const first = Math.max(0, opts.startBatch ?? 0);
+  const pad = opts.padding ?? 4;
+  const countOf = (b: number): number => Math.min(batchSize, set.count - b * batchSize);
+  // the augmentation draws of the skipped batches, as the in-memory path replays them
+  if (opts.augment) for (let b = 0; b < Math.min(first, total); b++) for (let k = 0; k < 3 * countOf(b); k++) rng!.nextUint32();
+  const pending = new Map<number, PendingImages>();
+  try {
+    for (let b = first; b < total; b++) {
+      // keep the next `prefetch` batches in flight; requests go out in batch order
+      for (let a = b; a <= Math.min(total - 1, b + Math.max(0, stream.prefetch)); a++) {
+        if (!pending.has(a)) {
+          const positions = order.slice(a * batchSize, a * batchSize + countOf(a));
+          pending.set(a, stream.request(positions, Rng.derive(cropSeed, 'crop', a)));
+        }
+      }
+      const n = countOf(b);
+      const job = pending.get(b) as PendingImages;
+      pending.delete(b);
+      const decoded = job.take();
+      if (decoded.length !== n * size) {
+        throw new DataError(`a streamed batch has ${decoded.length} values, expected ${n * size} for ${n} images of ${H}x${W}x${C}`);
+      }
+      const labels = new Int32Array(n);
+      for (let k = 0; k < n; k++) labels[k] = set.labels[order[b * batchSize + k]];
+      let images = decoded;
+      if (opts.augment) {
+        images = new Float32Array(n * size);
+        for (let k = 0; k < n; k++) {
+          const dy = rng!.int(2 * pad + 1) - pad;
+          const dx = rng!.int(2 * pad + 1) - pad;
+          const flip = rng!.next() < 0.5;
+          cropFlip(decoded, k * size, images, k * size, input, dy, dx, flip);
+        }
+      }
+      yield {
+        x: tf.tensor4d(images, [n, H, W, C], 'float32'),
+        y: tf.tensor2d(oneHot(labels, input.numClasses), [n, input.numClasses], 'float32'),
+        labels,
+        size: n,
+      };
+    }
+  } finally {
+    // a pass left early (break, error, limit of the caller) stops what it asked for
+    for (const job of pending.values()) job.cancel();
   }
 }

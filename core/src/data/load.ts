@@ -21,7 +21,14 @@ export function loadData(config: DataConfig, seed: number): DataSplits {
       return loadCifar10({ ...sizes, dir: config.dir, cacheDir: config.cacheDir });
     case 'image-folder':
       if (!config.dir) throw new DataError("image-folder: set data.dir to the folder that holds train/<class>/ and val/<class>/");
-      return loadImageFolder({ ...sizes, dir: config.dir, imageSize: config.imageSize });
+      return loadImageFolder({
+        ...sizes,
+        dir: config.dir,
+        imageSize: config.imageSize,
+        mode: config.imageFolder?.mode,
+        maxImages: config.imageFolder?.maxImages,
+        prefetch: config.imageFolder?.prefetch,
+      });
     case 'synthetic':
       return loadSynthetic(sizes);
     default:

@@ -31,8 +31,8 @@ export class Conv2d {
   ) {
     const fanIn = (depthwise ? 1 : cin) * kernel * kernel;
     const shape = depthwise ? [kernel, kernel, cin, 1] : [kernel, kernel, cin, cout];
-    this.weight = store.uniformFanIn(`${name}.weight`, shape, fanIn);
-    if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], fanIn);
+    this.weight = store.uniformFanIn(`${name}.weight`, shape, fanIn, 'kernel');
+    if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], fanIn, 'bias');
     this.pad = [[0, 0], [padding, padding], [padding, padding], [0, 0]];
   }
 
@@ -73,8 +73,8 @@ export class BatchNorm {
     readonly eps = 1e-5,
   ) {
     if (affine) {
-      this.gamma = store.constant(`${name}.gamma`, [channels], 1);
-      this.beta = store.constant(`${name}.beta`, [channels], 0);
+      this.gamma = store.constant(`${name}.gamma`, [channels], 1, 'norm');
+      this.beta = store.constant(`${name}.beta`, [channels], 0, 'norm');
     }
     this.runningMean = store.buffer(`${name}.running_mean`, [channels], 0);
     this.runningVar = store.buffer(`${name}.running_var`, [channels], 1);
@@ -128,8 +128,8 @@ export class Linear {
   readonly bias?: tf.Variable;
 
   constructor(store: ParamStore, readonly name: string, readonly cin: number, readonly cout: number, withBias = true) {
-    this.weight = store.uniformFanIn(`${name}.weight`, [cin, cout], cin);
-    if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], cin);
+    this.weight = store.uniformFanIn(`${name}.weight`, [cin, cout], cin, 'kernel');
+    if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], cin, 'bias');
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

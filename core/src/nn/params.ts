@@ -5,6 +5,13 @@ import { Rng } from '../util/rng';
 export type WeightSnapshot = Map<string, Float32Array>;
 
 /**
+ * What a parameter is, for rules that treat kinds differently (weight decay
+ * on kernels only): a conv or linear kernel, a bias, a normalisation scale or
+ * shift, or anything else (created without a role).
+ */
+export type ParamRole = 'kernel' | 'bias' | 'norm' | 'other';
+
+/**
  * Owns the tfjs variables of a supernet: trainable parameters (in creation
  * order, which is the canonical order) and non-trainable buffers such as the
  * batch-norm running statistics. Initialisation draws from a seeded Rng so a
@@ -15,22 +22,30 @@ let storeCount = 0;
 export class ParamStore {
   readonly params = new Map<string, tf.Variable>();
   readonly buffers = new Map<string, tf.Variable>();
+  private readonly roles = new Map<string, ParamRole>();
   /** tfjs variable names are global: prefix them so that supernets can coexist. */
   private readonly prefix = `absnas${++storeCount}/`;
 
   constructor(private readonly rng: Rng) {}
 
   /** PyTorch's default conv/linear initialisation: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
-  uniformFanIn(name: string, shape: number[], fanIn: number): tf.Variable {
+  uniformFanIn(name: string, shape: number[], fanIn: number, role: ParamRole = 'other'): tf.Variable {
     const bound = 1 / Math.sqrt(fanIn);
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     for (let i = 0; i < n; i++) v[i] = (this.rng.next() * 2 - 1) * bound;
-    return this.addParam(name, tf.tensor(v, shape));
+    return this.addParam(name, tf.tensor(v, shape), role);
   }
 
-  constant(name: string, shape: number[], value: number): tf.Variable {
-    return this.addParam(name, tf.fill(shape, value));
+  constant(name: string, shape: number[], value: number, role: ParamRole = 'other'): tf.Variable {
+    return this.addParam(name, tf.fill(shape, value), role);
+  }
+
+  /** The role the parameter was created with. */
+  roleOf(name: string): ParamRole {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`unknown parameter ${name}`);
+    return role;
   }
 
   buffer(name: string, shape: number[], value: number): tf.Variable {
@@ -75,13 +90,15 @@ export class ParamStore {
     for (const v of this.buffers.values()) v.dispose();
     this.params.clear();
     this.buffers.clear();
+    this.roles.clear();
   }
 
-  private addParam(name: string, init: tf.Tensor): tf.Variable {
+  private addParam(name: string, init: tf.Tensor, role: ParamRole): tf.Variable {
     if (this.params.has(name)) throw new Error(`duplicate parameter ${name}`);
     const v = tf.variable(init, true, this.prefix + name);
     init.dispose();
     this.params.set(name, v);
+    this.roles.set(name, role);
     return v;
   }
 }

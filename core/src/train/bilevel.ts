@@ -17,7 +17,7 @@ import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { correctCount } from './loss';
 import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd } from './sgd';
+import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
 import { EpochStats, TrainerControl, yieldToEventLoop } from './trainer';
 
 /** What one epoch of bilevel training does besides the weight steps. */
@@ -87,7 +87,12 @@ export class BilevelTrainer implements Checkpointable {
     if (!supernet.forwardMixture || !supernet.paramsOfMixture) {
       throw new Error('bilevel training needs a search space with a mixture forward pass (forwardMixture, paramsOfMixture)');
     }
-    this.sgd = new Sgd({ momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+    this.sgd = new Sgd({
+      momentum: cfg.momentum,
+      nesterov: cfg.nesterov,
+      weightDecay: cfg.weightDecay,
+      decays: weightDecayFilter(cfg.weightDecayScope, supernet.store),
+    });
     this.seed = rng.nextUint32();
     this.key = control.key ?? `${phase}/trainer`;
     control.checkpoints?.register(this.key, this);
@@ -309,9 +314,10 @@ export class BilevelTrainer implements Checkpointable {
   private virtualStep(): VirtualStep {
     const { momentum, nesterov, weightDecay } = this.cfg;
     const velocity = momentum > 0 ? this.sgd.getState() : {};
+    const decays = weightDecayFilter(this.cfg.weightDecayScope, this.supernet.store);
     return (name, w, g, xi) =>
       tf.tidy(() => {
-        const d = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+        const d = weightDecay > 0 && (!decays || decays(name)) ? tf.add(g, tf.mul(w, weightDecay)) : g;
         let step: tf.Tensor = d;
         if (momentum > 0) {
           const v = velocity[name];

@@ -25,7 +25,7 @@ import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { correctCount, crossEntropy } from './loss';
 import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd } from './sgd';
+import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
 import { TrainerControl, yieldToEventLoop } from './trainer';
 
 export interface ScratchTrainConfig extends TrainConfig {
@@ -225,7 +225,12 @@ export class ScratchTrainer implements Checkpointable {
     private readonly progress: Progress,
     private readonly control: TrainerControl = {},
   ) {
-    this.sgd = new Sgd({ momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+    this.sgd = new Sgd({
+      momentum: cfg.momentum,
+      nesterov: cfg.nesterov,
+      weightDecay: cfg.weightDecay,
+      decays: weightDecayFilter(cfg.weightDecayScope, network.store),
+    });
     this.seed = rng.nextUint32();
     this.key = control.key ?? 'train/trainer';
     control.checkpoints?.register(this.key, this);

@@ -1,9 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from '../nn/params';
 
 export interface SgdOptions {
   momentum: number;
   nesterov: boolean;
   weightDecay: number;
+  /** Which parameters weight decay applies to (every one when absent). */
+  decays?: (name: string) => boolean;
+}
+
+/** Which parameters get weight decay: `all`, or `weights` (conv and linear kernels: no biases, no batch-norm scale/shift). */
+export type WeightDecayScope = 'all' | 'weights';
+
+/**
+ * The `decays` filter of a scope over a store's parameters, by the role each
+ * was created with (undefined for `all`). The ImageNet recipe decays conv and
+ * classifier kernels only.
+ */
+export function weightDecayFilter(scope: WeightDecayScope | undefined, store: ParamStore): ((name: string) => boolean) | undefined {
+  if (scope === undefined || scope === 'all') return undefined;
+  if (scope === 'weights') return (name) => store.roleOf(name) === 'kernel';
+  throw new Error(`train.weightDecayScope must be 'all' or 'weights', got ${JSON.stringify(scope)}`);
 }
 
 /**
@@ -18,7 +35,7 @@ export class Sgd {
   constructor(private readonly options: SgdOptions) {}
 
   step(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap, learningRate: number): void {
-    const { momentum, nesterov, weightDecay } = this.options;
+    const { momentum, nesterov, weightDecay, decays } = this.options;
     // Buffers for every parameter up front: a zero buffer gives PyTorch's first
     // step (buf = d) and keeps the tensor count constant from the first step on.
     if (momentum > 0 && this.velocity.size === 0) {
@@ -30,7 +47,7 @@ export class Sgd {
       for (const [name, grad] of Object.entries(grads)) {
         const p = params.get(name);
         if (!p) throw new Error(`gradient for unknown parameter ${name}`);
-        let d: tf.Tensor = weightDecay > 0 ? tf.add(grad, tf.mul(p, weightDecay)) : grad;
+        let d: tf.Tensor = weightDecay > 0 && (!decays || decays(name)) ? tf.add(grad, tf.mul(p, weightDecay)) : grad;
         if (momentum > 0) {
           const v = this.velocity.get(name) as tf.Variable;
           const buf = tf.add(tf.mul(v, momentum), d);

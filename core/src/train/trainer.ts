@@ -8,7 +8,7 @@ import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { correctCount, crossEntropy } from './loss';
 import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd } from './sgd';
+import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
 import type { Checkpointable, CheckpointSink } from '../checkpoint/checkpointer';
 import { Interruption, NumericalError, RunInterrupted } from '../checkpoint/interrupt';
 
@@ -95,7 +95,12 @@ export class SupernetTrainer implements Checkpointable {
     readonly phase: Phase,
     private readonly control: TrainerControl = {},
   ) {
-    this.sgd = new Sgd({ momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+    this.sgd = new Sgd({
+      momentum: cfg.momentum,
+      nesterov: cfg.nesterov,
+      weightDecay: cfg.weightDecay,
+      decays: weightDecayFilter(cfg.weightDecayScope, supernet.store),
+    });
     this.seed = rng.nextUint32();
     this.key = control.key ?? `${phase}/trainer`;
     control.checkpoints?.register(this.key, this);

@@ -47,6 +47,7 @@ const TRAIN_DEFAULTS = {
   momentum: 0.9,
   nesterov: true,
   weightDecay: 5e-4,
+  weightDecayScope: 'all',
   gradientClip: 5,
   stepsPerEpoch: 0,
   augment: false,
@@ -77,7 +78,7 @@ describe('validateConfig: defaults', () => {
       name: 'run',
       seed: 0,
       backend: 'auto',
-      data: { dataset: 'mnist', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224 },
+      data: { dataset: 'mnist', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224, imageFolder: { mode: 'auto', prefetch: 2 } },
       space: { plugin: '@absnas/space-nb201', options: {} },
       shrink: {
         enabled: true,
@@ -115,7 +116,7 @@ describe('validateConfig: defaults', () => {
     expect(config.shrink.train).toEqual({ ...TRAIN_DEFAULTS, batchSize: 8 });
     expect(config.shrink.metric).toEqual({ plugin: 'm', options: {} });
     expect(config.plugins).toEqual([{ plugin: 'ext', options: {} }]);
-    expect(config.data).toEqual({ dataset: 'synthetic', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224 });
+    expect(config.data).toEqual({ dataset: 'synthetic', trainSize: 0, valSize: 5000, testSize: 0, imageSize: 224, imageFolder: { mode: 'auto', prefetch: 2 } });
     expect((config as unknown as Record<string, unknown>).description).toBe('a test');
   });
 

@@ -4,6 +4,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import {
   centerCropBox,
+  closeImageDecoder,
   IMAGENET_MEAN,
   IMAGENET_STD,
   listImageFolder,
@@ -43,7 +44,10 @@ describe('image-folder dataset', () => {
     await Promise.all(jobs);
   });
 
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  afterAll(async () => {
+    fs.rmSync(root, { recursive: true, force: true });
+    await closeImageDecoder();
+  });
 
   it('lists classes sorted by name and their image files', () => {
     const l = listImageFolder(root);
@@ -80,10 +84,15 @@ describe('image-folder dataset', () => {
     expect(Buffer.from(a.test.images.buffer).equals(Buffer.from(b.test.images.buffer))).toBe(true);
   });
 
-  it('refuses more images than maxImages, and bad folders, with a clear DataError', () => {
-    expect(() => loadImageFolder({ dir: root, imageSize: 8, trainSize: 0, valSize: 2, testSize: 0, rng: new Rng(1), maxImages: 10 })).toThrow(
-      /18 images of 8x8x3 would be decoded into memory, more than the limit of 10/,
+  it('refuses more images than maxImages in memory mode (auto streams them), and bad folders, with a clear DataError', () => {
+    const opts = { dir: root, imageSize: 8, trainSize: 0, valSize: 2, testSize: 0, rng: new Rng(1), maxImages: 10 };
+    expect(() => loadImageFolder({ ...opts, mode: 'memory' })).toThrow(
+      /18 images of 8x8x3 would be decoded into memory, more than the limit of 10 \(data\.imageFolder\.maxImages\); set data\.imageFolder\.mode to 'stream'/,
     );
+    const auto = loadImageFolder({ ...opts, rng: new Rng(1) });
+    expect(auto.name).toMatch(/\(streamed\)$/);
+    expect(auto.train.stream).toBeDefined();
+    expect(auto.train.images).toHaveLength(0);
     expect(() => listImageFolder(path.join(root, 'nope'))).toThrow(DataError);
     expect(() => loadData({ dataset: 'image-folder', imageSize: 8, trainSize: 0, valSize: 1, testSize: 0 } as never, 0)).toThrow(/set data.dir/);
   });
