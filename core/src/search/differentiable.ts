@@ -9,7 +9,8 @@ import type { Checkpointable } from '../checkpoint/checkpointer';
 import type { JsonSchema } from '../plugin/plugin';
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, ChoicePoint, Mixture, SearchSpace, Supernet } from '../space/search-space';
-import { correctCount, crossEntropy } from '../train/loss';
+import { lossAndGradients } from '../train/epoch-trainer';
+import { crossEntropy } from '../train/loss';
 import type { Rng } from '../util/rng';
 
 export interface ArchitectureOptimizerOptions {
@@ -283,16 +284,15 @@ export function mixtureGradients(
 ): { loss: number; correct: number; grads: (tf.Tensor | undefined)[] } {
   if (!supernet.forwardMixture) throw new Error('this search space has no mixture forward pass (forwardMixture)');
   const forward = supernet.forwardMixture.bind(supernet);
-  let logits: tf.Tensor2D | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    logits = tf.keep(forward(batch.x, alpha.mixture(options.dropout), 'train'));
-    return crossEntropy(logits, batch.y, options.labelSmoothing ?? 0);
-  }, [...vars]);
-  const loss = value.dataSync()[0];
-  value.dispose();
-  const correct = tf.tidy(() => correctCount(logits as tf.Tensor2D, batch.y).dataSync()[0]);
-  (logits as tf.Tensor2D | undefined)?.dispose();
-  return { loss, correct, grads: vars.map((v) => grads[v.name]) };
+  const { loss, correct, grads } = lossAndGradients(() => {
+    const logits = forward(batch.x, alpha.mixture(options.dropout), 'train');
+    return { logits, loss: crossEntropy(logits, batch.y, options.labelSmoothing ?? 0) };
+  }, batch.y, [...vars]);
+  const lossValue = loss.dataSync()[0];
+  const correctValue = correct.dataSync()[0];
+  loss.dispose();
+  correct.dispose();
+  return { loss: lossValue, correct: correctValue, grads: vars.map((v) => grads[v.name]) };
 }
 
 /** dL_val/dalpha at the current weights: first-order DARTS. */

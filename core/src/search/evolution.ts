@@ -3,8 +3,8 @@ import type { Architecture, SearchSpace } from '../space/search-space';
 import type { Progress } from '../util/progress';
 import type { Rng, RngState } from '../util/rng';
 import type { CheckpointSink } from '../checkpoint/checkpointer';
-import { Interruption, RunInterrupted } from '../checkpoint/interrupt';
-import { yieldToEventLoop } from '../train/trainer';
+import type { Interruption } from '../checkpoint/interrupt';
+import { stopIfInterrupted, yieldToEventLoop } from '../train/epoch-trainer';
 
 export interface EvolutionOptions {
   population: number;
@@ -93,12 +93,7 @@ export async function evolutionarySearch(
       if (scores.has(key(a))) continue; // scored before an interruption
       scores.set(key(a), { arch: a, score: await evaluate(a) });
       await yieldToEventLoop(); // let signal handlers run
-      const reason = control.interruption?.requested;
-      if (reason) {
-        control.checkpoints?.save(`interrupted (${reason}) in evolution iteration ${it + 1}`);
-        const where = control.checkpoints?.lastSaved;
-        throw new RunInterrupted(`interrupted by ${reason}${where ? `; checkpoint saved: ${where}` : ''}`);
-      }
+      stopIfInterrupted(control, `evolution iteration ${it + 1}`);
     }
     const ranked = [...scores.values()].sort((x, y) => y.score - x.score);
     const top = ranked.slice(0, options.topK);

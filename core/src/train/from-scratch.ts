@@ -9,13 +9,11 @@
  */
 import Ajv from 'ajv';
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpointable } from '../checkpoint/checkpointer';
-import { NumericalError, RunInterrupted } from '../checkpoint/interrupt';
 import { displayPath, type OriginFn } from '../config/load';
 import { trainConfigSchema } from '../config/schema';
 import type { DataConfig, PluginRef, RunConfig, TrainConfig } from '../config/types';
 import { validateCoreConfig } from '../config/validate';
-import { batches } from '../data/batches';
+import { Batch, batches } from '../data/batches';
 import type { DataSplits, ImageSet } from '../data/dataset';
 import type { HookBus } from '../hooks/hooks';
 import type { JsonSchema } from '../plugin/plugin';
@@ -23,10 +21,8 @@ import type { Architecture, InputSpec, Network, NetworkForwardOptions, SearchSpa
 import { ConfigError } from '../util/errors';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
+import { EpochTrainer, lossAndGradients, StepAt, TrainerControl } from './epoch-trainer';
 import { correctCount, crossEntropy } from './loss';
-import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
-import { TrainerControl, yieldToEventLoop } from './trainer';
 
 export interface ScratchTrainConfig extends TrainConfig {
   epochs: number;
@@ -194,74 +190,33 @@ export interface ScratchEpochStats {
   seconds: number;
 }
 
-interface ScratchState {
-  epochsDone: number;
-  stepInEpoch: number;
-  lossSum: number;
-  correctSum: number;
-  seen: number;
-  seed: number;
-  history: ScratchEpochStats[];
-}
-
 /** Epochs of SGD on one standalone network, checkpointed as the supernet trainer. */
-export class ScratchTrainer implements Checkpointable {
-  readonly sgd: Sgd;
-  epochsDone = 0;
+export class ScratchTrainer extends EpochTrainer<ScratchEpochStats & { steps: number }> {
   readonly history: ScratchEpochStats[] = [];
-  private stepInEpoch = 0;
-  private lossSum = 0;
-  private correctSum = 0;
-  private seen = 0;
-  private seed: number;
-  private readonly key: string;
 
   constructor(
     private readonly network: Network,
-    private readonly data: DataSplits,
-    readonly cfg: ScratchTrainConfig,
+    data: DataSplits,
+    override readonly cfg: ScratchTrainConfig,
     rng: Rng,
-    private readonly hooks: HookBus,
-    private readonly progress: Progress,
-    private readonly control: TrainerControl = {},
+    hooks: HookBus,
+    progress: Progress,
+    control: TrainerControl = {},
   ) {
-    this.sgd = new Sgd({
-      momentum: cfg.momentum,
-      nesterov: cfg.nesterov,
-      weightDecay: cfg.weightDecay,
-      decays: weightDecayFilter(cfg.weightDecayScope, network.store),
-    });
-    this.seed = rng.nextUint32();
-    this.key = control.key ?? 'train/trainer';
-    control.checkpoints?.register(this.key, this);
-  }
-
-  stepsPerEpoch(): number {
-    const full = Math.floor(this.data.train.count / this.cfg.batchSize);
-    return this.cfg.stepsPerEpoch > 0 ? Math.min(this.cfg.stepsPerEpoch, full) : full;
+    super(network.store, data, cfg, rng, hooks, progress, 'train', control);
+    this.registerCheckpoint();
   }
 
   /** Train until `cfg.epochs` epochs are done (continuing a resumed run). */
   async train(): Promise<{ stopped: boolean }> {
-    while (this.epochsDone < this.cfg.epochs) {
-      const s = await this.trainEpoch();
-      this.history.push(s);
-      this.epochsDone++;
-      this.stepInEpoch = 0;
-      this.lossSum = this.correctSum = this.seen = 0;
-      const control = await this.hooks.series('onEpochEnd', {
-        phase: 'train',
-        epoch: this.epochsDone,
-        epochs: this.cfg.epochs,
-        loss: s.loss,
-        trainAccuracy: s.trainAccuracy,
-        learningRate: s.learningRate,
-        seconds: s.seconds,
-      });
-      this.control.checkpoints?.save(`train epoch ${this.epochsDone}`);
-      if (control.stop) return { stopped: true };
-    }
-    return { stopped: false };
+    const { stopped } = await this.runEpochs(
+      Math.max(this.cfg.epochs - this.epochsDone, 0),
+      this.cfg.epochs,
+      () => this.trainEpoch(),
+      ({ epoch, loss, trainAccuracy, learningRate, dropPath, seconds }) =>
+        void this.history.push({ epoch, loss, trainAccuracy, learningRate, dropPath, seconds }),
+    );
+    return { stopped };
   }
 
   /** Top-1 accuracy in [0, 1] on `set` (eval mode). */
@@ -275,106 +230,65 @@ export class ScratchTrainer implements Checkpointable {
     return correct / Math.max(set.count, 1);
   }
 
-  capture(): { state: ScratchState; tensors: Map<string, Float32Array> } {
-    const { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, history } = this;
-    const tensors = new Map<string, Float32Array>();
-    for (const [name, data] of Object.entries(this.sgd.getState())) tensors.set(`velocity/${name}`, data);
-    for (const [name, data] of this.network.store.snapshot()) tensors.set(`params/${name}`, data);
-    for (const [name, data] of this.network.store.snapshotBuffers()) tensors.set(`buffers/${name}`, data);
-    return { state: { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, history }, tensors };
+  protected override captureOwn(): Record<string, unknown> {
+    return { history: this.history };
   }
 
-  restore(saved: unknown, tensors: ReadonlyMap<string, Float32Array>): void {
-    const { history, ...s } = saved as ScratchState;
-    Object.assign(this, s);
-    this.history.splice(0, this.history.length, ...history);
-    const pick = (prefix: string): Map<string, Float32Array> =>
-      new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    this.network.store.load(pick('params/'), 'params');
-    this.network.store.load(pick('buffers/'), 'buffers');
-    this.sgd.setState(Object.fromEntries(pick('velocity/')), this.network.store.params);
+  protected override restoreOwn(saved: Record<string, unknown>): void {
+    this.history.splice(0, this.history.length, ...(saved.history as ScratchEpochStats[]));
   }
 
-  dispose(): void {
-    this.control.checkpoints?.unregister(this.key);
-    this.sgd.dispose();
-  }
-
-  private async trainEpoch(): Promise<ScratchEpochStats> {
-    const began = Date.now();
-    const steps = this.stepsPerEpoch();
-    if (steps < 1) throw new Error(`training split has ${this.data.train.count} images, fewer than one batch of ${this.cfg.batchSize}`);
+  private async trainEpoch(): Promise<ScratchEpochStats & { steps: number }> {
     const epoch = this.epochsDone;
-    const lr = learningRateAt(this.cfg, epoch / Math.max(this.cfg.epochs, 1));
     const dropPath = (this.cfg.dropPath * epoch) / Math.max(this.cfg.epochs, 1);
-    const task = this.progress.start(`train epoch ${epoch + 1}/${this.cfg.epochs}`, steps);
-    if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
     const names = this.network.paramNames();
-    const params = this.network.store.params;
-    const vars = names.map((n) => params.get(n) as tf.Variable);
+    const vars = names.map((n) => this.store.get(n));
     const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i]]));
+    const s = await this.runEpoch(this.cfg.epochs, (batch, at) => this.step(batch, at, dropPath, vars, nameOfVar));
+    return { ...s, dropPath };
+  }
+
+  /** One SGD step with cutout, drop-path and the auxiliary head's loss. */
+  private step(
+    batch: Batch,
+    { epoch, step, lr }: StepAt,
+    dropPath: number,
+    vars: tf.Variable[],
+    nameOfVar: ReadonlyMap<string, string>,
+  ): void {
     const { height, width } = this.data.input;
-    for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {
-      rng: Rng.derive(this.seed, 'order', epoch),
-      augment: this.cfg.augment,
-      dropLast: true,
-      limit: steps,
-      startBatch: this.stepInEpoch,
-    })) {
-      const step = this.stepInEpoch;
-      const grads: tf.NamedTensorMap = {};
-      try {
-        const x =
-          this.cfg.cutout > 0
-            ? tf.tidy(() =>
-                tf.mul(batch.x, tf.tensor4d(cutoutMask(batch.size, height, width, this.cfg.cutout, Rng.derive(this.seed, 'cutout', epoch, step)), [batch.size, height, width, 1])),
-              )
-            : batch.x;
-        const forward: NetworkForwardOptions = { dropPath, rng: Rng.derive(this.seed, 'drop-path', epoch, step) };
-        let logits: tf.Tensor2D | undefined;
-        const { value, grads: g } = tf.variableGrads(() => {
-          const out = this.network.forward(x as tf.Tensor4D, 'train', forward);
-          logits = tf.keep(out.logits);
-          const loss = crossEntropy(out.logits, batch.y, this.cfg.labelSmoothing ?? 0);
-          return out.auxLogits && this.cfg.auxiliaryWeight > 0
-            ? (tf.add(loss, tf.mul(crossEntropy(out.auxLogits, batch.y, this.cfg.labelSmoothing ?? 0), this.cfg.auxiliaryWeight)) as tf.Scalar)
-            : loss;
-        }, vars);
-        if (x !== batch.x) x.dispose();
-        for (const [tfName, t] of Object.entries(g)) grads[nameOfVar.get(tfName) as string] = t;
-        const lossValue = value.dataSync()[0];
-        value.dispose();
-        this.correctSum += tf.tidy(() => correctCount(logits as tf.Tensor2D, batch.y).dataSync()[0]);
-        (logits as tf.Tensor2D | undefined)?.dispose();
-        if (!Number.isFinite(lossValue)) {
-          const last = this.control.checkpoints?.lastSaved;
-          throw new NumericalError(
-            `train epoch ${epoch + 1}, step ${step + 1}: the loss is ${lossValue}; stopped before applying this step (last good checkpoint: ${last ?? 'none yet'})`,
-          );
-        }
-        clipGlobalNorm(grads, this.cfg.gradientClip);
-        this.sgd.step(params, grads, lr);
-        this.lossSum += lossValue * batch.size;
-        this.seen += batch.size;
-      } finally {
-        for (const t of Object.values(grads)) t.dispose();
-        batch.x.dispose();
-        batch.y.dispose();
-      }
-      this.stepInEpoch++;
-      task.tick();
-      await yieldToEventLoop();
-      const reason = this.control.interruption?.requested;
-      if (reason) {
-        this.control.checkpoints?.save(`interrupted (${reason}) in train epoch ${epoch + 1}, step ${this.stepInEpoch}`);
-        const where = this.control.checkpoints?.lastSaved;
-        throw new RunInterrupted(`interrupted by ${reason}${where ? `; checkpoint saved: ${where}` : ''}`);
-      }
+    const grads: tf.NamedTensorMap = {};
+    try {
+      const x =
+        this.cfg.cutout > 0
+          ? tf.tidy(() =>
+              tf.mul(batch.x, tf.tensor4d(cutoutMask(batch.size, height, width, this.cfg.cutout, Rng.derive(this.seed, 'cutout', epoch, step)), [batch.size, height, width, 1])),
+            )
+          : batch.x;
+      const forward: NetworkForwardOptions = { dropPath, rng: Rng.derive(this.seed, 'drop-path', epoch, step) };
+      const smoothing = this.cfg.labelSmoothing ?? 0;
+      const { loss, correct, grads: g } = lossAndGradients(() => {
+        const out = this.network.forward(x as tf.Tensor4D, 'train', forward);
+        const main = crossEntropy(out.logits, batch.y, smoothing);
+        return {
+          logits: out.logits,
+          loss:
+            out.auxLogits && this.cfg.auxiliaryWeight > 0
+              ? (tf.add(main, tf.mul(crossEntropy(out.auxLogits, batch.y, smoothing), this.cfg.auxiliaryWeight)) as tf.Scalar)
+              : main,
+        };
+      }, batch.y, vars);
+      if (x !== batch.x) x.dispose();
+      for (const [tfName, t] of Object.entries(g)) grads[nameOfVar.get(tfName) as string] = t;
+      const lossValue = loss.dataSync()[0];
+      const correctValue = correct.dataSync()[0];
+      loss.dispose();
+      correct.dispose();
+      this.checkFinite(lossValue);
+      this.applyGradients(grads, lr);
+      this.count(lossValue, correctValue, batch.size);
+    } finally {
+      for (const t of Object.values(grads)) t.dispose();
     }
-    const loss = this.lossSum / Math.max(this.seen, 1);
-    const trainAccuracy = this.correctSum / Math.max(this.seen, 1);
-    const seconds = (Date.now() - began) / 1000;
-    task.done(`loss ${loss.toFixed(3)} acc ${(100 * trainAccuracy).toFixed(1)}% lr ${lr.toPrecision(3)}`);
-    return { epoch: epoch + 1, loss, trainAccuracy, learningRate: lr, dropPath, seconds };
   }
 }

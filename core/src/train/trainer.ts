@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config/types';
-import { batches } from '../data/batches';
+import type { Batch } from '../data/batches';
 import type { DataSplits } from '../data/dataset';
 import type { HookBus, Phase } from '../hooks/hooks';
 import type { Architecture, Mixture, Supernet } from '../space/search-space';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { correctCount, crossEntropy } from './loss';
-import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
-import type { Checkpointable, CheckpointSink } from '../checkpoint/checkpointer';
-import { Interruption, NumericalError, RunInterrupted } from '../checkpoint/interrupt';
+import { EpochStats, EpochTrainer, lossAndGradients, TrainerControl } from './epoch-trainer';
+import { crossEntropy } from './loss';
+
+export { yieldToEventLoop } from './epoch-trainer';
+export type { EpochStats, TrainerControl } from './epoch-trainer';
 
 /**
  * A mixture path for one step: `weights` is called inside the gradient tape,
@@ -40,32 +40,6 @@ export interface TrainingParticipant {
   update(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void;
 }
 
-export interface EpochStats {
-  epoch: number;
-  loss: number;
-  trainAccuracy: number;
-  learningRate: number;
-  seconds: number;
-  steps: number;
-}
-
-/** Checkpoints and stop requests for a trainer; both optional (tests, scratch training). */
-export interface TrainerControl {
-  checkpoints?: CheckpointSink;
-  /** Key under which the trainer registers its state (default `<phase>/trainer`). */
-  key?: string;
-  interruption?: Interruption;
-}
-
-interface TrainerState {
-  epochsDone: number;
-  stepInEpoch: number;
-  lossSum: number;
-  correctSum: number;
-  seen: number;
-  seed: number;
-}
-
 /**
  * The one supernet trainer of absnas: epochs of SGD over sampled paths, a
  * learning-rate schedule over a stated horizon, progress and the onEpochEnd
@@ -73,43 +47,19 @@ interface TrainerState {
  * from (seed, epoch, step)), so a run resumes exactly at any step; its state
  * and the supernet's are checkpointed at every epoch end and on interruption.
  */
-export class SupernetTrainer implements Checkpointable {
-  readonly sgd: Sgd;
-  /** Epochs completed so far in this phase. */
-  epochsDone = 0;
-  /** Steps already done in the current (unfinished) epoch. */
-  private stepInEpoch = 0;
-  private lossSum = 0;
-  private correctSum = 0;
-  private seen = 0;
-  private seed: number;
-  private readonly key: string;
-
+export class SupernetTrainer extends EpochTrainer {
   constructor(
     private readonly supernet: Supernet,
-    private readonly data: DataSplits,
-    readonly cfg: TrainConfig,
+    data: DataSplits,
+    cfg: TrainConfig,
     rng: Rng,
-    private readonly hooks: HookBus,
-    private readonly progress: Progress,
-    readonly phase: Phase,
-    private readonly control: TrainerControl = {},
+    hooks: HookBus,
+    progress: Progress,
+    phase: Phase,
+    control: TrainerControl = {},
   ) {
-    this.sgd = new Sgd({
-      momentum: cfg.momentum,
-      nesterov: cfg.nesterov,
-      weightDecay: cfg.weightDecay,
-      decays: weightDecayFilter(cfg.weightDecayScope, supernet.store),
-    });
-    this.seed = rng.nextUint32();
-    this.key = control.key ?? `${phase}/trainer`;
-    control.checkpoints?.register(this.key, this);
-  }
-
-  /** Steps in one epoch. */
-  stepsPerEpoch(): number {
-    const full = Math.floor(this.data.train.count / this.cfg.batchSize);
-    return this.cfg.stepsPerEpoch > 0 ? Math.min(this.cfg.stepsPerEpoch, full) : full;
+    super(supernet.store, data, cfg, rng, hooks, progress, phase, control);
+    this.registerCheckpoint();
   }
 
   /**
@@ -118,117 +68,22 @@ export class SupernetTrainer implements Checkpointable {
    * `horizonEpochs` epochs counted from the start of the phase. Returns early
    * when a hook asks to stop.
    */
-  async train(
+  train(
     epochs: number,
     horizonEpochs: number,
     sample: StepSampler,
     participant?: TrainingParticipant,
   ): Promise<{ stats: EpochStats[]; stopped: boolean }> {
-    const stats: EpochStats[] = [];
-    for (let e = 0; e < epochs; e++) {
-      const s = await this.trainEpoch(horizonEpochs, sample, participant);
-      stats.push(s);
-      this.epochsDone++;
-      this.stepInEpoch = 0;
-      this.lossSum = this.correctSum = this.seen = 0;
-      const control = await this.hooks.series('onEpochEnd', {
-        phase: this.phase,
-        epoch: this.epochsDone,
-        epochs: horizonEpochs,
-        loss: s.loss,
-        trainAccuracy: s.trainAccuracy,
-        learningRate: s.learningRate,
-        seconds: s.seconds,
-      });
-      this.control.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
-      if (control.stop) return { stats, stopped: true };
-    }
-    return { stats, stopped: false };
-  }
-
-  capture(): { state: TrainerState; tensors: Map<string, Float32Array> } {
-    const state: TrainerState = {
-      epochsDone: this.epochsDone,
-      stepInEpoch: this.stepInEpoch,
-      lossSum: this.lossSum,
-      correctSum: this.correctSum,
-      seen: this.seen,
-      seed: this.seed,
-    };
-    const tensors = new Map<string, Float32Array>();
-    for (const [name, data] of Object.entries(this.sgd.getState())) tensors.set(`velocity/${name}`, data);
-    for (const [name, data] of this.supernet.store.snapshot()) tensors.set(`params/${name}`, data);
-    for (const [name, data] of this.supernet.store.snapshotBuffers()) tensors.set(`buffers/${name}`, data);
-    return { state, tensors };
-  }
-
-  restore(state: unknown, tensors: ReadonlyMap<string, Float32Array>): void {
-    const s = state as TrainerState;
-    Object.assign(this, {
-      epochsDone: s.epochsDone,
-      stepInEpoch: s.stepInEpoch,
-      lossSum: s.lossSum,
-      correctSum: s.correctSum,
-      seen: s.seen,
-      seed: s.seed,
-    });
-    const pick = (prefix: string): Map<string, Float32Array> =>
-      new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    this.supernet.store.load(pick('params/'), 'params');
-    this.supernet.store.load(pick('buffers/'), 'buffers');
-    this.sgd.setState(Object.fromEntries(pick('velocity/')), this.supernet.store.params);
-  }
-
-  private async trainEpoch(horizonEpochs: number, sample: StepSampler, participant?: TrainingParticipant): Promise<EpochStats> {
-    const began = Date.now();
-    const steps = this.stepsPerEpoch();
-    if (steps < 1) {
-      throw new Error(`training split has ${this.data.train.count} images, fewer than one batch of ${this.cfg.batchSize}`);
-    }
-    const epoch = this.epochsDone;
-    const lr = learningRateAt(this.cfg, epoch / Math.max(horizonEpochs, 1));
-    const task = this.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
-    if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
-    const params = this.supernet.store.params;
-    for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {
-      rng: Rng.derive(this.seed, 'order', epoch),
-      augment: this.cfg.augment,
-      dropLast: true,
-      limit: steps,
-      startBatch: this.stepInEpoch,
-    })) {
-      try {
-        this.step(batch, sample(Rng.derive(this.seed, 'path', epoch, this.stepInEpoch)), params, lr, participant);
-      } finally {
-        batch.x.dispose();
-        batch.y.dispose();
-      }
-      this.stepInEpoch++;
-      task.tick();
-      // let signal handlers run: the step itself never yields to the event loop
-      await yieldToEventLoop();
-      const reason = this.control.interruption?.requested;
-      if (reason) {
-        this.control.checkpoints?.save(`interrupted (${reason}) in ${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
-        const where = this.control.checkpoints?.lastSaved;
-        throw new RunInterrupted(`interrupted by ${reason}${where ? `; checkpoint saved: ${where}` : ''}`);
-      }
-    }
-    const loss = this.lossSum / Math.max(this.seen, 1);
-    const trainAccuracy = this.correctSum / Math.max(this.seen, 1);
-    const seconds = (Date.now() - began) / 1000;
-    task.done(`loss ${loss.toFixed(3)} acc ${(100 * trainAccuracy).toFixed(1)}% lr ${lr.toPrecision(3)}`);
-    return { epoch: epoch + 1, loss, trainAccuracy, learningRate: lr, seconds, steps };
+    return this.runEpochs(epochs, horizonEpochs, () =>
+      this.runEpoch(horizonEpochs, (batch, { epoch, step, lr }) =>
+        this.step(batch, sample(Rng.derive(this.seed, 'path', epoch, step)), lr, participant),
+      ),
+    );
   }
 
   /** One optimizer step over the paths of one batch (gradients summed over paths). */
-  private step(
-    batch: { x: tf.Tensor4D; y: tf.Tensor2D; size: number },
-    paths: StepPath[],
-    params: ReadonlyMap<string, tf.Variable>,
-    lr: number,
-    participant?: TrainingParticipant,
-  ): void {
+  private step(batch: Batch, paths: StepPath[], lr: number, participant?: TrainingParticipant): void {
+    const params = this.store.params;
     const grads: tf.NamedTensorMap = {};
     const extraVars = participant?.variables() ?? [];
     const extraGrads = new Map<tf.Variable, tf.Tensor>();
@@ -239,21 +94,16 @@ export class SupernetTrainer implements Checkpointable {
         const vars = names.map((n) => params.get(n) as tf.Variable);
         // tfjs keys gradients by its (prefixed) variable name; map back to parameter names
         const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i]]));
-        let logits: tf.Tensor2D | undefined;
-        const { value, grads: g } = tf.variableGrads(() => {
-          logits = tf.keep(
-            isMixture(path)
-              ? this.forwardMixture(batch.x, { ops: path.ops, weights: path.weights() })
-              : this.supernet.forward(batch.x, path, 'train'),
-          );
-          return crossEntropy(logits, batch.y, this.cfg.labelSmoothing ?? 0);
-        }, [...vars, ...extraVars]);
-        const correct = correctCount(logits as tf.Tensor2D, batch.y);
-        const lossValue = value.dataSync()[0];
-        this.correctSum += correct.dataSync()[0];
+        const { loss, correct, grads: g } = lossAndGradients(() => {
+          const logits = isMixture(path)
+            ? this.forwardMixture(batch.x, { ops: path.ops, weights: path.weights() })
+            : this.supernet.forward(batch.x, path, 'train');
+          return { logits, loss: crossEntropy(logits, batch.y, this.cfg.labelSmoothing ?? 0) };
+        }, batch.y, [...vars, ...extraVars]);
+        const lossValue = loss.dataSync()[0];
+        const correctValue = correct.dataSync()[0];
         correct.dispose();
-        value.dispose();
-        (logits as tf.Tensor2D | undefined)?.dispose();
+        loss.dispose();
         for (const [tfName, t] of Object.entries(g)) {
           const extra = extraOfVar.get(tfName);
           if (extra) {
@@ -264,18 +114,10 @@ export class SupernetTrainer implements Checkpointable {
             grads[name] = grads[name] ? accumulate(grads[name], t) : t;
           }
         }
-        if (!Number.isFinite(lossValue)) {
-          const last = this.control.checkpoints?.lastSaved;
-          throw new NumericalError(
-            `${this.phase} epoch ${this.epochsDone + 1}, step ${this.stepInEpoch + 1}: the loss is ${lossValue}; ` +
-              `stopped before applying this step (last good checkpoint: ${last ?? 'none yet'})`,
-          );
-        }
-        this.lossSum += lossValue * batch.size;
-        this.seen += batch.size;
+        this.checkFinite(lossValue);
+        this.count(lossValue, correctValue, batch.size);
       }
-      clipGlobalNorm(grads, this.cfg.gradientClip);
-      this.sgd.step(params, grads, lr);
+      this.applyGradients(grads, lr);
       if (participant) participant.update(extraGrads);
     } finally {
       for (const t of Object.values(grads)) t.dispose();
@@ -292,15 +134,6 @@ export class SupernetTrainer implements Checkpointable {
     if (!this.supernet.forwardMixture) throw new Error('this search space does not support mixtures of candidates');
     return this.supernet.forwardMixture(x, mixture, 'train');
   }
-
-  dispose(): void {
-    this.control.checkpoints?.unregister(this.key);
-    this.sgd.dispose();
-  }
-}
-
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isMixture(path: StepPath): path is MixturePath {
