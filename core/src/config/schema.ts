@@ -214,6 +214,21 @@ const shrinkSchema: JsonSchema = {
       default: 0,
       description: 're-take the base weights once, after more than this many operators were dropped (0 = never)',
     },
+    baseWeights: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'when the base weights W0 of the angle are taken',
+      properties: {
+        takeAfterEpochs: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description:
+            'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
+        },
+      },
+    },
     maxRounds: { type: 'integer', minimum: 1, default: 50 },
     train: trainConfigSchema,
   },

@@ -71,5 +71,12 @@ export function assemble(raw: Record<string, unknown>, origin: (pointer: string)
         `but space '${space.name}' is a ${space.kind} space`,
     );
   }
+  const { baseWeights, epochsBeforeFirstRound } = config.shrink;
+  if (config.shrink.enabled && baseWeights && baseWeights.takeAfterEpochs > epochsBeforeFirstRound) {
+    throw new ConfigError(
+      `${displayPath(origin('/shrink/baseWeights/takeAfterEpochs'))}: /shrink/baseWeights/takeAfterEpochs: ${baseWeights.takeAfterEpochs} ` +
+        `is after the first round is scored (epochsBeforeFirstRound ${epochsBeforeFirstRound}): W0 must be taken before the angle is first used`,
+    );
+  }
   return { config, container, hooks, space, metric, searcher, plugins };
 }

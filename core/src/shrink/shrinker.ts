@@ -46,6 +46,8 @@ interface ShrinkState {
   candidates: CandidateSet;
   /** The base weights W0 of the angle. */
   base: WeightSnapshot;
+  /** Training epochs done when W0 was taken (0: as built). */
+  baseEpoch: number;
   baseRetaken: boolean;
   droppedTotal: number;
   rounds: ShrinkRoundRecord[];
@@ -89,6 +91,7 @@ export class Shrinker {
       round: 1,
       candidates: start,
       base: supernet.store.snapshot(),
+      baseEpoch: 0,
       baseRetaken: false,
       droppedTotal: 0,
       rounds: [],
@@ -96,12 +99,19 @@ export class Shrinker {
     const checkpoints = deps.checkpoints;
     const resumed = checkpoints?.register(SHRINKER_KEY, {
       capture: () => ({
-        state: { round: state.round, candidates: state.candidates.lists, baseRetaken: state.baseRetaken, droppedTotal: state.droppedTotal, rounds: state.rounds },
+        state: {
+          round: state.round,
+          candidates: state.candidates.lists,
+          baseEpoch: state.baseEpoch,
+          baseRetaken: state.baseRetaken,
+          droppedTotal: state.droppedTotal,
+          rounds: state.rounds,
+        },
         tensors: state.base,
       }),
       restore: (saved, tensors) => {
-        const v = saved as { round: number; candidates: string[][]; baseRetaken: boolean; droppedTotal: number; rounds: ShrinkRoundRecord[] };
-        Object.assign(state, { ...v, candidates: new CandidateSet(start.points, v.candidates), base: new Map(tensors) });
+        const v = saved as { round: number; candidates: string[][]; baseEpoch?: number; baseRetaken: boolean; droppedTotal: number; rounds: ShrinkRoundRecord[] };
+        Object.assign(state, { ...v, baseEpoch: v.baseEpoch ?? 0, candidates: new CandidateSet(start.points, v.candidates), base: new Map(tensors) });
       },
     });
     // a metric that learns alongside the supernet (magnitude) trains with its own sampler and participant
@@ -121,17 +131,31 @@ export class Shrinker {
         ? `ABS: resuming at round ${state.round} (${state.candidates.size()} children, ${trainer.epochsDone} epochs trained)`
         : `ABS: space of ${state.candidates.size()} children, threshold ${cfg.threshold}`,
     );
+    // W0 after a warm-up (DARTS reference): training pauses at that epoch to take it
+    const baseAt = cfg.baseWeights?.takeAfterEpochs ?? 0;
+    const takeBaseIfDue = (): void => {
+      if (state.baseEpoch >= baseAt || trainer.epochsDone < baseAt) return;
+      state.base = supernet.store.snapshot();
+      state.baseEpoch = trainer.epochsDone;
+      deps.progress.log(`ABS: base weights W0 taken after epoch ${trainer.epochsDone}`);
+      deps.emit({ event: 'shrinkBase', epoch: trainer.epochsDone });
+    };
     try {
       // Driven by (round, epochs trained), so a resumed run picks up where it stopped.
       const done = (): boolean => state.candidates.size() <= cfg.threshold || state.round > cfg.maxRounds;
+      let stopped = false;
       for (;;) {
         // no training after the last round; the warm-up always runs
         if (state.round > 1 && done()) break;
         const target = cfg.epochsBeforeFirstRound + (state.round - 1) * cfg.epochsPerRound;
-        if (trainer.epochsDone < target) {
-          const { stopped } = await trainer.train(target - trainer.epochsDone, horizon, sampler, participant);
-          if (stopped) break;
+        for (;;) {
+          // also on resuming from the checkpoint of the warm-up's last epoch, saved before W0 was taken
+          takeBaseIfDue();
+          if (stopped || trainer.epochsDone >= target) break;
+          const until = state.baseEpoch < baseAt ? Math.min(baseAt, target) : target;
+          ({ stopped } = await trainer.train(until - trainer.epochsDone, horizon, sampler, participant));
         }
+        if (stopped) break;
         if (done()) break;
         const context = { round: state.round, candidates: state.candidates };
         if (await deps.hooks.bail('shouldStopShrinking', context)) break;
@@ -181,6 +205,7 @@ export class Shrinker {
     let retaken = false;
     if (cfg.retakeBaseAfterDrops > 0 && !state.baseRetaken && state.droppedTotal > cfg.retakeBaseAfterDrops) {
       state.base = supernet.store.snapshot();
+      state.baseEpoch = trainer.epochsDone;
       state.baseRetaken = retaken = true;
     }
     const record = this.record(round, trainer.epochsDone, sizeBefore, state.candidates.size(), scores, dropped, retaken);

@@ -90,6 +90,7 @@ describe('validateConfig: defaults', () => {
         childrenPerOperator: 100,
         enumerateUpTo: 20000,
         retakeBaseAfterDrops: 0,
+        baseWeights: { takeAfterEpochs: 0 },
         maxRounds: 50,
         train: TRAIN_DEFAULTS as RunConfig['shrink']['train'],
       },
@@ -149,7 +150,7 @@ describe('validateConfig: errors name the file, the pointer, what was expected a
   test('typo key', () => {
     expect(presetError({ shrink: { threshhold: 1000 } }, [], 'quickstart.json')).toBe(
       "presets/quickstart.json: /shrink/threshhold: unknown key 'threshhold' (allowed: enabled, metric, threshold, policy, " +
-        'epochsBeforeFirstRound, epochsPerRound, childrenPerOperator, enumerateUpTo, retakeBaseAfterDrops, maxRounds, ' +
+        'epochsBeforeFirstRound, epochsPerRound, childrenPerOperator, enumerateUpTo, retakeBaseAfterDrops, baseWeights, maxRounds, ' +
         "train); did you mean 'threshold'?",
     );
   });
