@@ -61,6 +61,11 @@ export class Nb201Space implements SearchSpace {
     return nb201WeightLayout(arch, this.options);
   }
 
+  /** The same space with other macro options (PDARTS deepens the supernet stage by stage: { cellsPerStage: 3 }). */
+  withOptions(overrides: Record<string, unknown>): Nb201Space {
+    return new Nb201Space({ ...this.options, ...(overrides as Partial<Nb201Options>) });
+  }
+
   exportModel(arch: Architecture, supernet: Supernet, input: InputSpec): tf.LayersModel {
     return exportNb201Model(supernet as Nb201Supernet, arch, input);
   }
