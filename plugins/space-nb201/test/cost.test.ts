@@ -58,3 +58,20 @@ describe('cost() by hand', () => {
     );
   });
 });
+
+describe('withOptions()', () => {
+  it('gives the same space with other macro options and leaves the original alone', () => {
+    const space = new Nb201Space({ channels: 16, cellsPerStage: 1 });
+    const deeper = space.withOptions({ cellsPerStage: 5 });
+    expect(deeper.options).toEqual({ ...space.options, cellsPerStage: 5 });
+    expect(space.options.cellsPerStage).toBe(1);
+    const arch = space.parse('|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|');
+    // 4 more cells per stage, each with the arch's 5 ReLU-conv3x3-BN edges (standalone BN: affine, 2c)
+    const perCell = (c: number): number => 5 * (c * c * 9 + 2 * c);
+    expect(deeper.cost(arch, CIFAR10).params - space.cost(arch, CIFAR10).params).toBe(4 * (perCell(16) + perCell(32) + perCell(64)));
+  });
+
+  it('rejects a bad option with the option named', () => {
+    expect(() => new Nb201Space().withOptions({ cellsPerStage: 0 })).toThrow(/cellsPerStage/);
+  });
+});
