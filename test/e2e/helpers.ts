@@ -28,3 +28,41 @@ export const TINY = [
   'search.options.recalibrationBatches=1',
   'search.options.evalBatchSize=64',
 ].flatMap((s) => ['--set', s]);
+
+/**
+ * A run of seconds on a tiny NB201 supernet (C=2, N=1) over synthetic 8x8
+ * images: ABS with the angle metric (one round dropping 20 operators), then
+ * SPOS for one epoch and an evolution of two children. `images` training
+ * images, half as many for validation and test; two steps per epoch.
+ */
+export function tinyNb201Config(o: { images: number; batchSize: number; epochsBeforeFirstRound: number }): {
+  shrink: Record<string, unknown>;
+  search: { plugin: string; options: Record<string, unknown> };
+  [key: string]: unknown;
+} {
+  const train = { batchSize: o.batchSize, stepsPerEpoch: 2 };
+  return {
+    name: 'tiny-nb201',
+    seed: 0,
+    data: { dataset: 'synthetic', trainSize: o.images, valSize: o.images / 2, testSize: o.images / 2 },
+    space: { plugin: '@absnas/space-nb201', options: { channels: 2, cellsPerStage: 1 } },
+    shrink: {
+      enabled: true,
+      metric: { plugin: '@absnas/metric-angle' },
+      threshold: 100,
+      policy: { kind: 'global', count: 20 },
+      epochsBeforeFirstRound: o.epochsBeforeFirstRound,
+      train,
+    },
+    search: {
+      plugin: '@absnas/spos',
+      options: {
+        epochs: 1,
+        train,
+        evolution: { population: 2, iterations: 1, topK: 1, crossovers: 1, mutations: 1 },
+        recalibrationBatches: 1,
+        evalBatchSize: o.images / 2,
+      },
+    },
+  };
+}

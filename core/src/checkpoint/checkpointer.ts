@@ -3,9 +3,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CheckpointContent, CheckpointError, readCheckpoint, writeCheckpoint } from './format';
 
-/** A piece of run state that is saved in checkpoints and restored on resume. */
+/** What a part of the run state captures for a checkpoint. */
+export interface Captured {
+  state: unknown;
+  tensors?: Map<string, Float32Array>;
+}
+
+/**
+ * A piece of run state that is saved in checkpoints and restored on resume.
+ * `capture` may be asynchronous: tensors on a GPU are read so (webgpu in
+ * Node can read no other way). It takes the state as it is when called.
+ */
 export interface Checkpointable {
-  capture(): { state: unknown; tensors?: Map<string, Float32Array> };
+  capture(): Captured | Promise<Captured>;
   restore(state: unknown, tensors: ReadonlyMap<string, Float32Array>): void;
 }
 
@@ -17,7 +27,8 @@ export interface CheckpointSink {
   register(key: string, part: Checkpointable): boolean;
   unregister(key: string): void;
   pendingState(key: string): unknown;
-  save(reason: string): void;
+  /** Write a checkpoint of every registered part; await it before the state changes again. */
+  save(reason: string): Promise<void>;
   readonly lastSaved: string | undefined;
 }
 
@@ -89,11 +100,23 @@ export class Checkpointer implements CheckpointSink {
     this.parts.delete(key);
   }
 
-  save(reason: string): void {
+  /**
+   * Capture every part and write the checkpoint. When every part captures
+   * synchronously, the file is written before this returns.
+   */
+  save(reason: string): Promise<void> {
+    const captured = [...this.parts].map(([key, part]) => [key, part.capture()] as const);
+    if (!captured.some(([, c]) => c instanceof Promise)) {
+      this.write(reason, captured as (readonly [string, Captured])[]);
+      return Promise.resolve();
+    }
+    return Promise.all(captured.map(async ([key, c]) => [key, await c] as const)).then((all) => this.write(reason, all));
+  }
+
+  private write(reason: string, captured: readonly (readonly [string, Captured])[]): void {
     const tensors = new Map<string, Float32Array>();
     const states: Record<string, unknown> = {};
-    for (const [key, part] of this.parts) {
-      const { state, tensors: t } = part.capture();
+    for (const [key, { state, tensors: t }] of captured) {
       states[key] = state;
       for (const [name, data] of t ?? []) tensors.set(`${key}/${name}`, data);
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batches } from '../data/batches';
 import type { DataSplits, ImageSet } from '../data/dataset';
-import type { Architecture, Supernet } from '../space/search-space';
+import type { Architecture, InputSpec, Supernet } from '../space/search-space';
 import type { Rng } from '../util/rng';
 import { correctCount } from '../train/loss';
 
@@ -34,32 +34,61 @@ export function recalibrateBatchNorm(
   }
 }
 
-/** Top-1 accuracy in [0, 1] of a child with the supernet's current weights and statistics. */
-export function childAccuracy(supernet: Supernet, arch: Architecture, set: ImageSet, data: DataSplits, batchSize: number): number {
-  let correct: tf.Tensor = tf.scalar(0);
-  for (const batch of batches(set, data.input, batchSize, {})) {
-    const next = tf.tidy(() => tf.add(correct, correctCount(supernet.forward(batch.x, arch, 'eval'), batch.y)));
+/** How many images of `set` (in order, in batches) `logitsOf` classifies right: a scalar on the device, the caller's. */
+function correctTensor(set: ImageSet, input: InputSpec, batchSize: number, logitsOf: (x: tf.Tensor4D) => tf.Tensor2D): tf.Scalar {
+  let correct: tf.Scalar = tf.scalar(0);
+  for (const batch of batches(set, input, batchSize, {})) {
+    const next = tf.tidy(() => tf.add(correct, correctCount(logitsOf(batch.x), batch.y)) as tf.Scalar);
     correct.dispose();
     correct = next;
     batch.x.dispose();
     batch.y.dispose();
   }
+  return correct;
+}
+
+/**
+ * How many images of `set` `logitsOf` classifies right: counted on the
+ * device and read once, asynchronously (webgpu in Node reads no other way).
+ */
+export async function countCorrect(
+  set: ImageSet,
+  input: InputSpec,
+  batchSize: number,
+  logitsOf: (x: tf.Tensor4D) => tf.Tensor2D,
+): Promise<number> {
+  const correct = correctTensor(set, input, batchSize, logitsOf);
+  try {
+    return (await correct.data())[0];
+  } finally {
+    correct.dispose();
+  }
+}
+
+/**
+ * Top-1 accuracy in [0, 1] of a child with the supernet's current weights
+ * and statistics. It reads synchronously, which webgpu in Node cannot:
+ * `evaluateChild` reads asynchronously.
+ */
+export function childAccuracy(supernet: Supernet, arch: Architecture, set: ImageSet, data: DataSplits, batchSize: number): number {
+  const correct = correctTensor(set, data.input, batchSize, (x) => supernet.forward(x, arch, 'eval'));
   const value = correct.dataSync()[0];
   correct.dispose();
   return value / Math.max(set.count, 1);
 }
 
-/** Accuracy of a child after (optional) BN recalibration: the searchers' common yardstick. */
-export function evaluateChild(
+/** Accuracy of a child after (optional) BN recalibration: the searchers' common yardstick (read asynchronously). */
+export async function evaluateChild(
   supernet: Supernet,
   arch: Architecture,
   data: DataSplits,
   set: ImageSet,
   options: ChildEvalOptions,
   rng: Rng,
-): number {
+): Promise<number> {
   if (options.recalibrationBatches > 0) {
     recalibrateBatchNorm(supernet, arch, data, options.recalibrationBatches, options.batchSize, rng);
   }
-  return childAccuracy(supernet, arch, set, data, options.batchSize);
+  const correct = await countCorrect(set, data.input, options.batchSize, (x) => supernet.forward(x, arch, 'eval'));
+  return correct / Math.max(set.count, 1);
 }

@@ -61,18 +61,31 @@ export class ParamStore {
     return v;
   }
 
-  /** Copy the current values of the named parameters (all of them by default). */
+  /**
+   * Copy the current values of the named parameters (all of them by default).
+   * A synchronous read: not on webgpu in Node, where `read` is the way.
+   */
   snapshot(names: Iterable<string> = this.params.keys()): WeightSnapshot {
     const out: WeightSnapshot = new Map();
     for (const name of names) out.set(name, this.get(name).dataSync() as Float32Array);
     return out;
   }
 
-  /** Values of buffers (running statistics), for checkpoints. */
+  /** Values of buffers (running statistics), read synchronously (see `readBuffers`). */
   snapshotBuffers(): WeightSnapshot {
     const out: WeightSnapshot = new Map();
     for (const [name, v] of this.buffers) out.set(name, v.dataSync() as Float32Array);
     return out;
+  }
+
+  /** `snapshot`, read asynchronously: works on every backend (webgpu in Node maps buffers only so). */
+  read(names: Iterable<string> = this.params.keys()): Promise<WeightSnapshot> {
+    return readTensors([...names].map((name) => [name, this.get(name)]));
+  }
+
+  /** `snapshotBuffers`, read asynchronously. */
+  readBuffers(): Promise<WeightSnapshot> {
+    return readTensors([...this.buffers]);
   }
 
   load(values: WeightSnapshot, which: 'params' | 'buffers' = 'params'): void {
@@ -101,4 +114,11 @@ export class ParamStore {
     this.roles.set(name, role);
     return v;
   }
+}
+
+/** Values of named tensors, every read started before any is awaited (one wait on a GPU, not one per tensor). */
+export async function readTensors(tensors: Iterable<[string, tf.Tensor]>): Promise<WeightSnapshot> {
+  const list = [...tensors];
+  const values = await Promise.all(list.map(([, t]) => t.data() as Promise<Float32Array>));
+  return new Map(list.map(([name], i) => [name, values[i]]));
 }

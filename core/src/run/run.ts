@@ -137,7 +137,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
     phase.phase = 'search';
     phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs };
     writeShrunkSpace(runDir.file('shrunk-space.json'), space, metric.name, full, candidates, shrink.rounds);
-    checkpoints.save('shrinking done');
+    await checkpoints.save('shrinking done');
   } else if (phase.shrink) {
     shrink = { candidates: new CandidateSet(space.choicePoints, phase.shrink.candidates), rounds: phase.shrink.rounds, epochs: phase.shrink.epochs };
     candidates = shrink.candidates;

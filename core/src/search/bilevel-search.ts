@@ -121,10 +121,10 @@ export async function runBilevelStage(
 
     const weights = alpha.fullWeights();
     const architecture = derive(weights);
-    const valAccuracy = trainer.evaluate(data.val, o.evalBatchSize).accuracy;
+    const valAccuracy = (await trainer.evaluate(data.val, o.evalBatchSize)).accuracy;
     const testAccuracyInherited =
       o.recalibrationBatches > 0
-        ? evaluateChild(supernet, architecture, data, data.test, { recalibrationBatches: o.recalibrationBatches, batchSize: o.evalBatchSize }, rng.fork('eval'))
+        ? await evaluateChild(supernet, architecture, data, data.test, { recalibrationBatches: o.recalibrationBatches, batchSize: o.evalBatchSize }, rng.fork('eval'))
         : NaN;
     return {
       ops: alpha.ops,

@@ -9,7 +9,7 @@ import type { Checkpointable } from '../checkpoint/checkpointer';
 import type { JsonSchema } from '../plugin/plugin';
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, ChoicePoint, Mixture, SearchSpace, Supernet } from '../space/search-space';
-import { lossAndGradients } from '../train/epoch-trainer';
+import { lossAndGradients, readScalars } from '../train/epoch-trainer';
 import { crossEntropy } from '../train/loss';
 import type { Rng } from '../util/rng';
 
@@ -179,16 +179,17 @@ export class ArchitectureWeights implements Checkpointable {
   /**
    * One Adam step from gradients per choice point (undefined: the choice
    * point did not affect the loss, its gradient is zero). The gradient's
-   * global norm is clipped first when `gradientClip` > 0.
+   * global norm is clipped first when `gradientClip` > 0. The gradients are
+   * read asynchronously (all at once), so this works on every backend.
    */
-  step(grads: readonly (tf.Tensor | undefined)[]): void {
+  async step(grads: readonly (tf.Tensor | undefined)[]): Promise<void> {
     if (grads.length !== this.variables.length) {
       throw new Error(`architecture weights: ${grads.length} gradients for ${this.variables.length} choice points`);
     }
     const g = new Float64Array(this.values.length);
-    grads.forEach((t, p) => {
-      if (!t) return;
-      const data = t.dataSync();
+    const read = await Promise.all(grads.map((t) => t?.data()));
+    read.forEach((data, p) => {
+      if (!data) return;
       if (data.length !== this.ops[p].length) {
         throw new Error(`architecture weights: gradient of ${data.length} values for choice point ${this.points[p].id} with ${this.ops[p].length}`);
       }
@@ -270,39 +271,48 @@ export interface MixtureLossOptions {
   labelSmoothing?: number;
 }
 
-/**
- * The mixture's training-mode loss on `batch` and its gradients with respect
- * to `vars` (undefined where a variable does not affect the loss). The caller
- * disposes the gradients.
- */
-export function mixtureGradients(
+/** The mixture's loss and correct count as tensors, and its gradients (read nothing: the callers read once). */
+function mixtureTensors(
   supernet: Supernet,
   alpha: ArchitectureWeights,
   batch: LabelledBatch,
   vars: readonly tf.Variable[],
-  options: MixtureLossOptions = {},
-): { loss: number; correct: number; grads: (tf.Tensor | undefined)[] } {
+  options: MixtureLossOptions,
+): { loss: tf.Scalar; correct: tf.Scalar; grads: (tf.Tensor | undefined)[] } {
   if (!supernet.forwardMixture) throw new Error('this search space has no mixture forward pass (forwardMixture)');
   const forward = supernet.forwardMixture.bind(supernet);
   const { loss, correct, grads } = lossAndGradients(() => {
     const logits = forward(batch.x, alpha.mixture(options.dropout), 'train');
     return { logits, loss: crossEntropy(logits, batch.y, options.labelSmoothing ?? 0) };
   }, batch.y, [...vars]);
-  const lossValue = loss.dataSync()[0];
-  const correctValue = correct.dataSync()[0];
-  loss.dispose();
-  correct.dispose();
-  return { loss: lossValue, correct: correctValue, grads: vars.map((v) => grads[v.name]) };
+  return { loss, correct, grads: vars.map((v) => grads[v.name]) };
+}
+
+/**
+ * The mixture's training-mode loss on `batch` and its gradients with respect
+ * to `vars` (undefined where a variable does not affect the loss). The caller
+ * disposes the gradients.
+ */
+export async function mixtureGradients(
+  supernet: Supernet,
+  alpha: ArchitectureWeights,
+  batch: LabelledBatch,
+  vars: readonly tf.Variable[],
+  options: MixtureLossOptions = {},
+): Promise<{ loss: number; correct: number; grads: (tf.Tensor | undefined)[] }> {
+  const { loss, correct, grads } = mixtureTensors(supernet, alpha, batch, vars, options);
+  const [lossValue, correctValue] = await readScalars([loss, correct]);
+  return { loss: lossValue, correct: correctValue, grads };
 }
 
 /** dL_val/dalpha at the current weights: first-order DARTS. */
-export function firstOrderArchitectureGradient(
+export async function firstOrderArchitectureGradient(
   supernet: Supernet,
   alpha: ArchitectureWeights,
   valBatch: LabelledBatch,
   options: MixtureLossOptions = {},
-): { loss: number; grads: (tf.Tensor | undefined)[] } {
-  const { loss, grads } = mixtureGradients(supernet, alpha, valBatch, alpha.variables, options);
+): Promise<{ loss: number; grads: (tf.Tensor | undefined)[] }> {
+  const { loss, grads } = await mixtureGradients(supernet, alpha, valBatch, alpha.variables, options);
   return { loss, grads };
 }
 
@@ -328,7 +338,7 @@ export const plainVirtualStep: VirtualStep = (_name, w, g, xi) => tf.tidy(() => 
  * The supernet's weights are restored before returning; the caller disposes
  * the returned gradients (one per choice point, undefined when zero).
  */
-export function secondOrderArchitectureGradient(
+export async function secondOrderArchitectureGradient(
   supernet: Supernet,
   alpha: ArchitectureWeights,
   trainBatch: LabelledBatch,
@@ -336,7 +346,7 @@ export function secondOrderArchitectureGradient(
   xi: number,
   virtualStep: VirtualStep = plainVirtualStep,
   options: MixtureLossOptions & { r?: number } = {},
-): { loss: number; grads: (tf.Tensor | undefined)[] } {
+): Promise<{ loss: number; grads: (tf.Tensor | undefined)[] }> {
   if (!supernet.paramsOfMixture) throw new Error('this search space has no mixture forward pass (paramsOfMixture)');
   const names = supernet.paramsOfMixture(alpha.ops);
   const vars = names.map((n) => supernet.store.get(n));
@@ -345,7 +355,9 @@ export function secondOrderArchitectureGradient(
   const toDispose: tf.Tensor[] = [];
   try {
     // w' = one virtual optimizer step on the training batch
-    const gTrain = mixtureGradients(supernet, alpha, trainBatch, vars, options).grads;
+    const train = mixtureTensors(supernet, alpha, trainBatch, vars, options);
+    tf.dispose([train.loss, train.correct]);
+    const gTrain = train.grads;
     vars.forEach((v, i) => {
       const g = gTrain[i];
       if (!g) return;
@@ -354,16 +366,19 @@ export function secondOrderArchitectureGradient(
     });
 
     // the validation loss at w', and its gradients with respect to alpha and w'
-    const atUnrolled = mixtureGradients(supernet, alpha, valBatch, [...alpha.variables, ...vars], options);
+    const atUnrolled = mixtureTensors(supernet, alpha, valBatch, [...alpha.variables, ...vars], options);
+    atUnrolled.correct.dispose();
     const dAlpha = atUnrolled.grads.slice(0, nAlpha);
     const v = atUnrolled.grads.slice(nAlpha);
     toDispose.push(...(atUnrolled.grads.filter(Boolean) as tf.Tensor[]));
-    const norm = tf.tidy(() => {
-      const parts = v.filter(Boolean).map((t) => tf.sum(tf.square(t as tf.Tensor)));
-      return parts.length ? Math.sqrt(tf.addN(parts).dataSync()[0]) : 0;
-    });
+    // the loss and every |v_i|^2 in one read; summed in float32 in order, as addN does
+    const squares = v.filter(Boolean).map((t) => tf.tidy(() => tf.sum(tf.square(t as tf.Tensor))));
+    const [loss, ...parts] = await readScalars([atUnrolled.loss, ...squares]);
+    let sumSq = 0;
+    for (const p of parts) sumSq = Math.fround(sumSq + p);
+    const norm = parts.length ? Math.sqrt(sumSq) : 0;
     if (!(norm > 0) || xi === 0) {
-      return { loss: atUnrolled.loss, grads: dAlpha.map((g) => (g ? tf.clone(g) : undefined)) };
+      return { loss, grads: dAlpha.map((g) => (g ? tf.clone(g) : undefined)) };
     }
     const eps = (options.r ?? 0.01) / norm;
     const alphaGradAt = (sign: 1 | -1): (tf.Tensor | undefined)[] => {
@@ -371,7 +386,9 @@ export function secondOrderArchitectureGradient(
         const d = v[i];
         tf.tidy(() => w.assign(d ? tf.add(saved[i], tf.mul(d, sign * eps)) : saved[i]));
       });
-      return mixtureGradients(supernet, alpha, trainBatch, alpha.variables, options).grads;
+      const at = mixtureTensors(supernet, alpha, trainBatch, alpha.variables, options);
+      tf.dispose([at.loss, at.correct]);
+      return at.grads;
     };
     const gPos = alphaGradAt(1);
     const gNeg = alphaGradAt(-1);
@@ -387,7 +404,7 @@ export function secondOrderArchitectureGradient(
         return tf.sub(z(g), tf.mul(hvp, xi));
       });
     });
-    return { loss: atUnrolled.loss, grads };
+    return { loss, grads };
   } finally {
     vars.forEach((w, i) => w.assign(saved[i]));
     for (const t of saved) t.dispose();

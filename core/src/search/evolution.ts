@@ -93,7 +93,7 @@ export async function evolutionarySearch(
       if (scores.has(key(a))) continue; // scored before an interruption
       scores.set(key(a), { arch: a, score: await evaluate(a) });
       await yieldToEventLoop(); // let signal handlers run
-      stopIfInterrupted(control, `evolution iteration ${it + 1}`);
+      await stopIfInterrupted(control, `evolution iteration ${it + 1}`);
     }
     const ranked = [...scores.values()].sort((x, y) => y.score - x.score);
     const top = ranked.slice(0, options.topK);
@@ -129,7 +129,7 @@ export async function evolutionarySearch(
     if (next.length === 0) break; // the whole allowed space has been evaluated
     population = next;
     it++;
-    control.checkpoints?.save(`evolution iteration ${it}`);
+    await control.checkpoints?.save(`evolution iteration ${it}`);
   }
   task.done();
   control.checkpoints?.unregister(checkpointKey);

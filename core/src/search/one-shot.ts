@@ -113,7 +113,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
     // every candidate is recalibrated on the same batches, so scores are comparable
     const evalSeed = ctx.rng.fork('eval').nextUint32();
     const evalOpts = { recalibrationBatches: o.recalibrationBatches, batchSize: o.evalBatchSize };
-    const score = (arch: Architecture): number => evaluateChild(supernet, arch, data, data.val, evalOpts, new Rng(evalSeed));
+    const score = (arch: Architecture): Promise<number> => evaluateChild(supernet, arch, data, data.val, evalOpts, new Rng(evalSeed));
     const allowed = flopsWithin(space, data.input, o.minFlops ?? 0, o.maxFlops);
 
     const evo = await evolutionarySearch(space, candidates, o.evolution, allowed, score, ctx.rng.fork('evolution'), progress, {
@@ -121,7 +121,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
       interruption: ctx.interruption,
     });
     ctx.emit({ event: 'evolution', evaluated: evo.evaluated, history: evo.history });
-    const testAccuracy = evaluateChild(supernet, evo.best, data, data.test, evalOpts, new Rng(evalSeed));
+    const testAccuracy = await evaluateChild(supernet, evo.best, data, data.test, evalOpts, new Rng(evalSeed));
     return {
       architecture: evo.best,
       metrics: {

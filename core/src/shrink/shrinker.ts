@@ -90,7 +90,7 @@ export class Shrinker {
     const state: ShrinkState = {
       round: 1,
       candidates: start,
-      base: supernet.store.snapshot(),
+      base: await supernet.store.read(),
       baseEpoch: 0,
       baseRetaken: false,
       droppedTotal: 0,
@@ -133,9 +133,9 @@ export class Shrinker {
     );
     // W0 after a warm-up (DARTS reference): training pauses at that epoch to take it
     const baseAt = cfg.baseWeights?.takeAfterEpochs ?? 0;
-    const takeBaseIfDue = (): void => {
+    const takeBaseIfDue = async (): Promise<void> => {
       if (state.baseEpoch >= baseAt || trainer.epochsDone < baseAt) return;
-      state.base = supernet.store.snapshot();
+      state.base = await supernet.store.read();
       state.baseEpoch = trainer.epochsDone;
       deps.progress.log(`ABS: base weights W0 taken after epoch ${trainer.epochsDone}`);
       deps.emit({ event: 'shrinkBase', epoch: trainer.epochsDone });
@@ -150,7 +150,7 @@ export class Shrinker {
         const target = cfg.epochsBeforeFirstRound + (state.round - 1) * cfg.epochsPerRound;
         for (;;) {
           // also on resuming from the checkpoint of the warm-up's last epoch, saved before W0 was taken
-          takeBaseIfDue();
+          await takeBaseIfDue();
           if (stopped || trainer.epochsDone >= target) break;
           const until = state.baseEpoch < baseAt ? Math.min(baseAt, target) : target;
           ({ stopped } = await trainer.train(until - trainer.epochsDone, horizon, sampler, participant));
@@ -169,7 +169,7 @@ export class Shrinker {
           sizeAfter: record.sizeAfter,
           candidates: state.candidates,
         });
-        checkpoints?.save(`shrink round ${record.round}`);
+        await checkpoints?.save(`shrink round ${record.round}`);
         if (control.stop) break;
       }
     } finally {
@@ -204,7 +204,7 @@ export class Shrinker {
     // The SPOS reference re-takes W0 once, as the current weights, after enough drops.
     let retaken = false;
     if (cfg.retakeBaseAfterDrops > 0 && !state.baseRetaken && state.droppedTotal > cfg.retakeBaseAfterDrops) {
-      state.base = supernet.store.snapshot();
+      state.base = await supernet.store.read();
       state.baseEpoch = trainer.epochsDone;
       state.baseRetaken = retaken = true;
     }

@@ -13,7 +13,7 @@ import {
 import type { Mixture, Supernet } from '../space/search-space';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { EpochStats, EpochTrainer, StepAt, TrainerControl } from './epoch-trainer';
+import { EpochStats, EpochTrainer, readScalars, StepAt, TrainerControl } from './epoch-trainer';
 import { correctCount } from './loss';
 import { weightDecayFilter } from './sgd';
 
@@ -86,19 +86,21 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
   }
 
   /** Top-1 accuracy and mean loss of the mixture on `set` (eval mode: running BN statistics). */
-  evaluate(set: ImageSet, batchSize: number): { accuracy: number; loss: number } {
+  async evaluate(set: ImageSet, batchSize: number): Promise<{ accuracy: number; loss: number }> {
     const forward = this.supernet.forwardMixture!.bind(this.supernet);
     let correct = 0;
     let lossSum = 0;
     for (const batch of batches(set, this.data.input, batchSize, {})) {
-      tf.tidy(() => {
+      const scalars = tf.tidy(() => {
         const logits = forward(batch.x, this.alpha.mixture(), 'eval');
-        correct += correctCount(logits, batch.y).dataSync()[0];
-        const ce = tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))));
-        lossSum += ce.dataSync()[0];
+        return [correctCount(logits, batch.y), tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))))];
       });
       batch.x.dispose();
       batch.y.dispose();
+      // one read per batch; the loss is summed in float64 as it was
+      const [c, ce] = await readScalars(scalars);
+      correct += c;
+      lossSum += ce;
     }
     const n = Math.max(set.count, 1);
     return { accuracy: correct / n, loss: lossSum / n };
@@ -160,7 +162,7 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
     return r.value;
   }
 
-  private step(batch: Batch, { epoch, step, lr }: StepAt, plan: BilevelEpochPlan): void {
+  private async step(batch: Batch, { epoch, step, lr }: StepAt, plan: BilevelEpochPlan): Promise<void> {
     const dropout: Mixture['dropout'] =
       plan.dropout && plan.dropout.rate > 0
         ? { ops: plan.dropout.ops, rate: plan.dropout.rate, seed: Rng.derive(this.seed, 'dropout', epoch, step).nextUint32() }
@@ -172,11 +174,11 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
       try {
         const { loss, grads } =
           this.order === 2
-            ? secondOrderArchitectureGradient(this.supernet, this.alpha, batch, val, lr, this.virtualStep(), lossOptions)
-            : firstOrderArchitectureGradient(this.supernet, this.alpha, val, lossOptions);
+            ? await secondOrderArchitectureGradient(this.supernet, this.alpha, batch, val, lr, this.virtualStep(), lossOptions)
+            : await firstOrderArchitectureGradient(this.supernet, this.alpha, val, lossOptions);
         try {
           this.checkFinite(loss, 'validation');
-          this.alpha.step(grads);
+          await this.alpha.step(grads);
         } finally {
           for (const g of grads) g?.dispose();
         }
@@ -191,7 +193,7 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
     const names = this.supernet.paramsOfMixture!(this.alpha.ops);
     const params = this.supernet.store.params;
     const vars = names.map((n) => params.get(n) as tf.Variable);
-    const { loss, correct, grads } = mixtureGradients(this.supernet, this.alpha, batch, vars, lossOptions);
+    const { loss, correct, grads } = await mixtureGradients(this.supernet, this.alpha, batch, vars, lossOptions);
     const named: tf.NamedTensorMap = {};
     grads.forEach((g, i) => {
       if (g) named[names[i]] = g;
@@ -205,18 +207,21 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
     this.count(loss, correct, batch.size);
   }
 
-  /** The SGD step this trainer would take (momentum buffer and weight decay included), for second-order DARTS. */
+  /**
+   * The SGD step this trainer would take (momentum buffer and weight decay
+   * included), for second-order DARTS. The momentum buffers are used where
+   * they are, on the device: nothing is read back.
+   */
   private virtualStep(): VirtualStep {
     const { momentum, nesterov, weightDecay } = this.cfg;
-    const velocity = momentum > 0 ? this.sgd.getState() : {};
     const decays = weightDecayFilter(this.cfg.weightDecayScope, this.supernet.store);
     return (name, w, g, xi) =>
       tf.tidy(() => {
         const d = weightDecay > 0 && (!decays || decays(name)) ? tf.add(g, tf.mul(w, weightDecay)) : g;
         let step: tf.Tensor = d;
         if (momentum > 0) {
-          const v = velocity[name];
-          const buf = v ? tf.add(tf.mul(tf.tensor(v, w.shape), momentum), d) : d;
+          const v = this.sgd.velocityOf(name);
+          const buf = v ? tf.add(tf.mul(v, momentum), d) : d;
           step = nesterov ? tf.add(d, tf.mul(buf, momentum)) : buf;
         }
         return tf.sub(w, tf.mul(step, xi));

@@ -62,12 +62,27 @@ export function yieldToEventLoop(): Promise<void> {
  * At a safe point of a long loop: when a stop was requested, save a
  * checkpoint and throw RunInterrupted naming it.
  */
-export function stopIfInterrupted(control: { checkpoints?: CheckpointSink; interruption?: Interruption }, where: string): void {
+export async function stopIfInterrupted(control: { checkpoints?: CheckpointSink; interruption?: Interruption }, where: string): Promise<void> {
   const reason = control.interruption?.requested;
   if (!reason) return;
-  control.checkpoints?.save(`interrupted (${reason}) in ${where}`);
+  await control.checkpoints?.save(`interrupted (${reason}) in ${where}`);
   const saved = control.checkpoints?.lastSaved;
   throw new RunInterrupted(`interrupted by ${reason}${saved ? `; checkpoint saved: ${saved}` : ''}`);
+}
+
+/**
+ * The values of scalar tensors (disposed here) in one read: webgpu in Node
+ * reads asynchronously only, and every read waits for the GPU, so a step
+ * reads once. On wasm an asynchronous read is a copy, as a synchronous one.
+ */
+export async function readScalars(scalars: tf.Tensor[]): Promise<Float32Array> {
+  if (scalars.length === 0) return new Float32Array(0);
+  const all = scalars.length === 1 ? scalars[0] : tf.tidy(() => tf.concat(scalars.map((t) => tf.reshape(t, [-1]))));
+  try {
+    return (await all.data()) as Float32Array;
+  } finally {
+    tf.dispose([all, ...scalars]);
+  }
 }
 
 /**
@@ -138,13 +153,15 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     return this.cfg.stepsPerEpoch > 0 ? Math.min(this.cfg.stepsPerEpoch, full) : full;
   }
 
-  capture(): { state: LoopState & Record<string, unknown>; tensors: Map<string, Float32Array> } {
+  async capture(): Promise<{ state: LoopState & Record<string, unknown>; tensors: Map<string, Float32Array> }> {
     const { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed } = this;
+    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, ...this.captureOwn() };
+    const [velocity, params, buffers] = await Promise.all([this.sgd.readState(), this.store.read(), this.store.readBuffers()]);
     const tensors = new Map<string, Float32Array>();
-    for (const [name, data] of Object.entries(this.sgd.getState())) tensors.set(`velocity/${name}`, data);
-    for (const [name, data] of this.store.snapshot()) tensors.set(`params/${name}`, data);
-    for (const [name, data] of this.store.snapshotBuffers()) tensors.set(`buffers/${name}`, data);
-    return { state: { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, ...this.captureOwn() }, tensors };
+    for (const [name, data] of Object.entries(velocity)) tensors.set(`velocity/${name}`, data);
+    for (const [name, data] of params) tensors.set(`params/${name}`, data);
+    for (const [name, data] of buffers) tensors.set(`buffers/${name}`, data);
+    return { state, tensors };
   }
 
   restore(saved: unknown, tensors: ReadonlyMap<string, Float32Array>): void {
@@ -220,7 +237,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
         learningRate: s.learningRate,
         seconds: s.seconds,
       });
-      this.control.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
+      await this.control.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
       if (control.stop) return { stats, stopped: true };
     }
     return { stats, stopped: false };
@@ -264,7 +281,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
       task.tick();
       // let signal handlers run: the step itself never yields to the event loop
       await yieldToEventLoop();
-      stopIfInterrupted(this.control, `${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
+      await stopIfInterrupted(this.control, `${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
     }
     const loss = this.lossSum / Math.max(this.seen, 1);
     const trainAccuracy = this.correctSum / Math.max(this.seen, 1);

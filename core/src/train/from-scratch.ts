@@ -21,8 +21,9 @@ import type { Architecture, InputSpec, Network, NetworkForwardOptions, SearchSpa
 import { ConfigError } from '../util/errors';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { EpochTrainer, lossAndGradients, StepAt, TrainerControl } from './epoch-trainer';
-import { correctCount, crossEntropy } from './loss';
+import { countCorrect } from '../eval/child-accuracy';
+import { EpochTrainer, lossAndGradients, readScalars, StepAt, TrainerControl } from './epoch-trainer';
+import { crossEntropy } from './loss';
 
 export interface ScratchTrainConfig extends TrainConfig {
   epochs: number;
@@ -220,18 +221,13 @@ export class ScratchTrainer extends EpochTrainer<ScratchEpochStats & { steps: nu
   }
 
   /** Top-1 accuracy in [0, 1] on `set` (eval mode). */
-  accuracy(set: ImageSet): number {
-    let correct = 0;
-    for (const batch of batches(set, this.data.input, this.cfg.evalBatchSize, {})) {
-      correct += tf.tidy(() => correctCount(this.network.forward(batch.x, 'eval').logits, batch.y).dataSync()[0]);
-      batch.x.dispose();
-      batch.y.dispose();
-    }
+  async accuracy(set: ImageSet): Promise<number> {
+    const correct = await countCorrect(set, this.data.input, this.cfg.evalBatchSize, (x) => this.network.forward(x, 'eval').logits);
     return correct / Math.max(set.count, 1);
   }
 
   protected override captureOwn(): Record<string, unknown> {
-    return { history: this.history };
+    return { history: [...this.history] };
   }
 
   protected override restoreOwn(saved: Record<string, unknown>): void {
@@ -249,13 +245,13 @@ export class ScratchTrainer extends EpochTrainer<ScratchEpochStats & { steps: nu
   }
 
   /** One SGD step with cutout, drop-path and the auxiliary head's loss. */
-  private step(
+  private async step(
     batch: Batch,
     { epoch, step, lr }: StepAt,
     dropPath: number,
     vars: tf.Variable[],
     nameOfVar: ReadonlyMap<string, string>,
-  ): void {
+  ): Promise<void> {
     const { height, width } = this.data.input;
     const grads: tf.NamedTensorMap = {};
     try {
@@ -280,10 +276,7 @@ export class ScratchTrainer extends EpochTrainer<ScratchEpochStats & { steps: nu
       }, batch.y, vars);
       if (x !== batch.x) x.dispose();
       for (const [tfName, t] of Object.entries(g)) grads[nameOfVar.get(tfName) as string] = t;
-      const lossValue = loss.dataSync()[0];
-      const correctValue = correct.dataSync()[0];
-      loss.dispose();
-      correct.dispose();
+      const [lossValue, correctValue] = await readScalars([loss, correct]);
       this.checkFinite(lossValue);
       this.applyGradients(grads, lr);
       this.count(lossValue, correctValue, batch.size);

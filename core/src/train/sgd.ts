@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../nn/params';
+import { type ParamStore, readTensors } from '../nn/params';
 
 export interface SgdOptions {
   momentum: number;
@@ -59,10 +59,21 @@ export class Sgd {
     });
   }
 
+  /** The momentum buffers, read synchronously (see `readState`). */
   getState(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
     for (const [name, v] of this.velocity) out[name] = v.dataSync() as Float32Array;
     return out;
+  }
+
+  /** The momentum buffers, read asynchronously: works on every backend. */
+  async readState(): Promise<Record<string, Float32Array>> {
+    return Object.fromEntries(await readTensors(this.velocity));
+  }
+
+  /** The momentum buffer of a parameter (undefined before the first step or without momentum); not to be disposed. */
+  velocityOf(name: string): tf.Tensor | undefined {
+    return this.velocity.get(name);
   }
 
   setState(state: Record<string, Float32Array>, shapes: ReadonlyMap<string, tf.Variable>): void {

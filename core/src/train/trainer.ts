@@ -6,7 +6,7 @@ import type { HookBus, Phase } from '../hooks/hooks';
 import type { Architecture, Mixture, Supernet } from '../space/search-space';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { EpochStats, EpochTrainer, lossAndGradients, TrainerControl } from './epoch-trainer';
+import { EpochStats, EpochTrainer, lossAndGradients, readScalars, TrainerControl } from './epoch-trainer';
 import { crossEntropy } from './loss';
 
 export { yieldToEventLoop } from './epoch-trainer';
@@ -81,13 +81,19 @@ export class SupernetTrainer extends EpochTrainer {
     );
   }
 
-  /** One optimizer step over the paths of one batch (gradients summed over paths). */
-  private step(batch: Batch, paths: StepPath[], lr: number, participant?: TrainingParticipant): void {
+  /**
+   * One optimizer step over the paths of one batch (gradients summed over
+   * paths). The losses and correct counts of all paths are read once, before
+   * the update, so the NaN guard still stops the step.
+   */
+  private async step(batch: Batch, paths: StepPath[], lr: number, participant?: TrainingParticipant): Promise<void> {
     const params = this.store.params;
     const grads: tf.NamedTensorMap = {};
     const extraVars = participant?.variables() ?? [];
     const extraGrads = new Map<tf.Variable, tf.Tensor>();
     const extraOfVar = new Map(extraVars.map((v) => [v.name, v]));
+    // per path: its loss, then its correct count
+    const scalars: tf.Tensor[] = [];
     try {
       for (const path of paths) {
         const names = isMixture(path) ? this.mixtureParams(path) : this.supernet.paramsOf(path);
@@ -100,10 +106,7 @@ export class SupernetTrainer extends EpochTrainer {
             : this.supernet.forward(batch.x, path, 'train');
           return { logits, loss: crossEntropy(logits, batch.y, this.cfg.labelSmoothing ?? 0) };
         }, batch.y, [...vars, ...extraVars]);
-        const lossValue = loss.dataSync()[0];
-        const correctValue = correct.dataSync()[0];
-        correct.dispose();
-        loss.dispose();
+        scalars.push(loss, correct);
         for (const [tfName, t] of Object.entries(g)) {
           const extra = extraOfVar.get(tfName);
           if (extra) {
@@ -114,12 +117,16 @@ export class SupernetTrainer extends EpochTrainer {
             grads[name] = grads[name] ? accumulate(grads[name], t) : t;
           }
         }
-        this.checkFinite(lossValue);
-        this.count(lossValue, correctValue, batch.size);
+      }
+      const values = await readScalars(scalars.splice(0));
+      for (let i = 0; i < paths.length; i++) {
+        this.checkFinite(values[2 * i]);
+        this.count(values[2 * i], values[2 * i + 1], batch.size);
       }
       this.applyGradients(grads, lr);
       if (participant) participant.update(extraGrads);
     } finally {
+      tf.dispose(scalars);
       for (const t of Object.values(grads)) t.dispose();
       for (const t of extraGrads.values()) t.dispose();
     }

@@ -95,7 +95,7 @@ describe('second-order DARTS architecture gradient', () => {
     await selectBackend('cpu');
   });
 
-  it('matches finite differences of the unrolled objective', () => {
+  it('matches finite differences of the unrolled objective', async () => {
     const supernet = new ToySupernet();
     const alpha = new ArchitectureWeights(POINTS, new CandidateSet(POINTS), { ...DARTS_ARCHITECTURE_OPTIMIZER, initStd: 0.5 }, new Rng(9));
     const train = batch(1);
@@ -104,9 +104,9 @@ describe('second-order DARTS architecture gradient', () => {
     const vars = supernet.paramsOfMixture().map((n) => supernet.store.get(n));
 
     /** J(alpha) with the current alpha variables. */
-    const unrolled = (): number => {
+    const unrolled = async (): Promise<number> => {
       const saved = vars.map((v) => tf.clone(v));
-      const { grads } = mixtureGradients(supernet, alpha, train, vars);
+      const { grads } = await mixtureGradients(supernet, alpha, train, vars);
       vars.forEach((v, i) => tf.tidy(() => v.assign(tf.sub(saved[i], tf.mul(grads[i] as tf.Tensor, xi)))));
       const j = tf.tidy(() => tf.losses.softmaxCrossEntropy(val.y, supernet.forwardMixture(val.x, alpha.mixture())).dataSync()[0]);
       vars.forEach((v, i) => v.assign(saved[i]));
@@ -116,23 +116,23 @@ describe('second-order DARTS architecture gradient', () => {
 
     const h = 5e-3;
     const fd: number[] = [];
-    alpha.variables.forEach((a) => {
+    for (const a of alpha.variables) {
       const base = a.dataSync().slice();
       for (let k = 0; k < base.length; k++) {
-        const at = (d: number): number => {
+        const at = (d: number): Promise<number> => {
           const v = base.slice();
           v[k] += d;
           a.assign(tf.tensor1d(v));
           return unrolled();
         };
-        fd.push((at(h) - at(-h)) / (2 * h));
+        fd.push(((await at(h)) - (await at(-h))) / (2 * h));
         a.assign(tf.tensor1d(base));
       }
-    });
+    }
 
     const before = vars.map((v) => v.dataSync().slice());
-    const second = secondOrderArchitectureGradient(supernet, alpha, train, val, xi);
-    const first = firstOrderArchitectureGradient(supernet, alpha, val);
+    const second = await secondOrderArchitectureGradient(supernet, alpha, train, val, xi);
+    const first = await firstOrderArchitectureGradient(supernet, alpha, val);
     const flat = (gs: (tf.Tensor | undefined)[]): number[] => gs.flatMap((g) => Array.from(g!.dataSync()));
     const analytic = flat(second.grads);
     const plain = flat(first.grads);
@@ -151,7 +151,7 @@ describe('second-order DARTS architecture gradient', () => {
 });
 
 describe('architecture weights', () => {
-  it('hold only the kept candidates, step with Adam and restore exactly from a checkpoint', () => {
+  it('hold only the kept candidates, step with Adam and restore exactly from a checkpoint', async () => {
     const kept = new CandidateSet(POINTS, [['conv3', 'skip'], OPS]);
     const alpha = new ArchitectureWeights(POINTS, kept, DARTS_ARCHITECTURE_OPTIMIZER, new Rng(1));
     expect(alpha.ops).toEqual([['conv3', 'skip'], OPS]);
@@ -162,12 +162,12 @@ describe('architecture weights', () => {
 
     // Adam's first step moves every entry by about lr (against the sign of the gradient plus weight decay)
     const before = alpha.alpha();
-    alpha.step([tf.tensor1d([1, -1]), undefined]);
+    await alpha.step([tf.tensor1d([1, -1]), undefined]);
     const after = alpha.alpha();
     expect(after[0][0] - before[0][0]).toBeCloseTo(-3e-4, 6);
     expect(after[0][1] - before[0][1]).toBeCloseTo(3e-4, 6);
     const saved = alpha.capture();
-    alpha.step([tf.tensor1d([0.3, 0.2]), tf.tensor1d([1, 2, 3, 4])]);
+    await alpha.step([tf.tensor1d([0.3, 0.2]), tf.tensor1d([1, 2, 3, 4])]);
     alpha.restore(JSON.parse(JSON.stringify(saved.state)));
     expect(alpha.alpha()).toEqual(after);
     expect(Array.from(alpha.variables[0].dataSync())).toEqual(after[0].map((v) => Math.fround(v)));

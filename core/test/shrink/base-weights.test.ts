@@ -7,37 +7,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { assemble, executeRun, Interruption, RunDirectory, RunInterrupted, SilentProgress, Supernet, WeightSnapshot } from '@absnas/core';
-import { tempDir } from '../../../test/e2e/helpers';
+import { tempDir, tinyNb201Config } from '../../../test/e2e/helpers';
 
 const WARMUP = 2;
 
 function config(takeAfterEpochs: number): Record<string, unknown> {
-  return {
-    name: 'base-weights',
-    seed: 2,
-    backend: 'wasm',
-    data: { dataset: 'synthetic', trainSize: 64, valSize: 32, testSize: 32 },
-    space: { plugin: '@absnas/space-nb201', options: { channels: 2, cellsPerStage: 1 } },
-    shrink: {
-      enabled: true,
-      metric: { plugin: '@absnas/metric-angle' },
-      threshold: 100,
-      policy: { kind: 'global', count: 20 },
-      epochsBeforeFirstRound: 3,
-      baseWeights: { takeAfterEpochs },
-      train: { batchSize: 16, stepsPerEpoch: 2 },
-    },
-    search: {
-      plugin: '@absnas/spos',
-      options: {
-        epochs: 1,
-        train: { batchSize: 16, stepsPerEpoch: 2 },
-        evolution: { population: 2, iterations: 1, topK: 1, crossovers: 1, mutations: 1 },
-        recalibrationBatches: 1,
-        evalBatchSize: 32,
-      },
-    },
-  };
+  const c = tinyNb201Config({ images: 64, batchSize: 16, epochsBeforeFirstRound: 3 });
+  return { ...c, name: 'base-weights', backend: 'wasm', shrink: { ...c.shrink, baseWeights: { takeAfterEpochs } } };
 }
 
 interface Probe {

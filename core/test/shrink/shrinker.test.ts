@@ -25,7 +25,7 @@ const metric: Metric = {
   prepare: async () => ({ score: (a: Architecture) => a.reduce((s, op, i) => s + worth(i, op), 0) }),
 };
 
-const supernet = { store: { snapshot: () => new Map() } } as unknown as Supernet;
+const supernet = { store: { read: async () => new Map() } } as unknown as Supernet;
 
 function fakeTrainer(): SupernetTrainer & { calls: number[] } {
   const t = {

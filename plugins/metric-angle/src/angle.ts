@@ -1,3 +1,4 @@
+import { readTensors } from '@absnas/core';
 import type { Architecture, ChildScorer, Metric, MetricContext, WeightLayout } from '@absnas/core';
 
 /** Inner product and squared norms of one weight segment between W0 and Wt. */
@@ -61,13 +62,16 @@ export class AngleMetric implements Metric {
   readonly name = 'angle';
 
   async prepare(ctx: MetricContext): Promise<ChildScorer> {
+    // Wt of every parameter with a base, read once per round (asynchronously: webgpu in Node reads no other way)
+    const current = await readTensors([...ctx.base.keys()].map((param) => [param, ctx.supernet.store.get(param)]));
     const cache = new Map<string, SegmentStats>();
     const statsOf = (param: string): SegmentStats => {
       let s = cache.get(param);
       if (!s) {
         const w0 = ctx.base.get(param);
-        if (!w0) throw new Error(`angle metric: parameter '${param}' has no base weights`);
-        s = segmentStats(w0, ctx.supernet.store.get(param).dataSync() as Float32Array);
+        const wt = current.get(param);
+        if (!w0 || !wt) throw new Error(`angle metric: parameter '${param}' has no base weights`);
+        s = segmentStats(w0, wt);
         cache.set(param, s);
       }
       return s;

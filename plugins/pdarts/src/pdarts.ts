@@ -185,7 +185,7 @@ export class PdartsSearcher implements Searcher {
           ctx.progress.log(`PDARTS stage ${i + 1}: kept ${s.keep} candidate(s) per choice point (${candidates.size()} -> ${next.size()} children)`);
         }
         state.stage++;
-        if (!isLast) ctx.checkpoints?.save(`pdarts stage ${i + 1} done`);
+        if (!isLast) await ctx.checkpoints?.save(`pdarts stage ${i + 1} done`);
       }
     } finally {
       ctx.checkpoints?.unregister('search/pdarts');

@@ -101,8 +101,8 @@ export class ProxylessSearcher implements Searcher {
       return {
         architecture: best,
         metrics: {
-          valAccuracy: evaluateChild(supernet, best, data, data.val, evalOpts, new Rng(evalSeed)),
-          testAccuracyInherited: evaluateChild(supernet, best, data, data.test, evalOpts, new Rng(evalSeed)),
+          valAccuracy: await evaluateChild(supernet, best, data, data.val, evalOpts, new Rng(evalSeed)),
+          testAccuracyInherited: await evaluateChild(supernet, best, data, data.test, evalOpts, new Rng(evalSeed)),
           expectedCost: expectedCost(model, probs).value,
           supernetEpochs: trainer.epochsDone,
           archSteps: state.steps,

@@ -29,7 +29,7 @@ const metric: Metric = {
 let snapshots = 0;
 const supernet = {
   store: {
-    snapshot: () => {
+    read: async () => {
       snapshots++;
       return new Map();
     },

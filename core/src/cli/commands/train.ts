@@ -156,8 +156,8 @@ export const trainCommand: Command = {
       try {
         progress.log(`training ${archText} (${network.paramCount()} parameters) for ${config.train.epochs} epoch(s)`);
         await trainer.train();
-        const metrics: Record<string, number> = { testAccuracy: trainer.accuracy(data.test) };
-        if (data.val.count > 0) metrics.valAccuracy = trainer.accuracy(data.val);
+        const metrics: Record<string, number> = { testAccuracy: await trainer.accuracy(data.test) };
+        if (data.val.count > 0) metrics.valAccuracy = await trainer.accuracy(data.val);
         const last = trainer.history[trainer.history.length - 1];
         if (last) Object.assign(metrics, { trainLoss: last.loss, trainAccuracy: last.trainAccuracy });
         metrics.epochs = trainer.epochsDone;

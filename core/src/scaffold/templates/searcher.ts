@@ -72,7 +72,7 @@ export class RandomSearcher implements Searcher {
       const rated: { arch: Architecture; valAccuracy: number }[] = [];
       const task = progress.start('${t.shortName}: rating children', children.size);
       for (const arch of children.values()) {
-        const valAccuracy = evaluateChild(supernet, arch, data, data.val, evalOptions, new Rng(evalSeed));
+        const valAccuracy = await evaluateChild(supernet, arch, data, data.val, evalOptions, new Rng(evalSeed));
         rated.push({ arch, valAccuracy });
         task.tick();
       }
