@@ -107,13 +107,13 @@ describe('loadMnist', () => {
   });
 
   test('loadData dispatches on the dataset, seeded by the run seed', () => {
-    const cfg = { dataset: 'mnist' as const, trainSize: 100, valSize: 50, testSize: 20 };
+    const cfg = { dataset: 'mnist' as const, trainSize: 100, valSize: 50, testSize: 20, imageSize: 28 };
     const a = loadData(cfg, 5);
     const b = loadData(cfg, 5);
     expect(a.name).toBe('mnist');
     expect(same(a.train.images, b.train.images)).toBe(true);
     expect(loadData(cfg, 6).train.labels).not.toEqual(a.train.labels);
-    const s = loadData({ dataset: 'synthetic', trainSize: 0, valSize: 0, testSize: 0 }, 5);
+    const s = loadData({ dataset: 'synthetic', trainSize: 0, valSize: 0, testSize: 0, imageSize: 28 }, 5);
     expect(s.name).toBe('synthetic');
     expect(() => loadData({ ...cfg, dataset: 'cifar' as never }, 0)).toThrow("unknown dataset 'cifar'");
   });

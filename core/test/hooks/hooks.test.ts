@@ -49,8 +49,8 @@ describe('HookBus', () => {
 
   it('rejects a waterfall handler that returns nothing, and unknown hooks', async () => {
     const bus = new HookBus();
-    bus.tap('onDropList', 'broken', (() => undefined) as never);
+    bus.tap('onDropList', 'broken', (() => undefined) as unknown as () => Promise<never>);
     await expect(bus.waterfall('onDropList', [], ctx)).rejects.toThrow(/broken.*must return a value/);
-    expect(() => bus.tap('onNothing' as never, 'p', () => undefined)).toThrow(/unknown hook 'onNothing'/);
+    expect(() => bus.tap('onNothing' as never, 'p', () => undefined as never)).toThrow(/unknown hook 'onNothing'/);
   });
 });

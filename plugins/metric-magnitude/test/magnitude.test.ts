@@ -138,6 +138,7 @@ const trainCfg: TrainConfig = {
   gradientClip: 0,
   stepsPerEpoch: 0,
   augment: false,
+  labelSmoothing: 0,
 };
 
 describe('MagnitudeMetric taking part in supernet training', () => {
@@ -213,7 +214,7 @@ describe('MagnitudeMetric taking part in supernet training', () => {
     const pa = metric.participate({ space: toySpace, supernet: a, candidates: () => candidates, rng: new Rng(1) });
     const trainer = new SupernetTrainer(a, data, trainCfg, new Rng(2), new HookBus(), new SilentProgress(), 'train');
     await trainer.train(2, 4, pa.sampler, pa.participant);
-    const saved = JSON.parse(JSON.stringify(pa.state!.capture().state));
+    const saved = JSON.parse(JSON.stringify((await pa.state!.capture()).state));
     const b = new Toy();
     const pb = metric.participate({ space: toySpace, supernet: b, candidates: () => candidates, rng: new Rng(99) });
     pb.state!.restore(saved, new Map());

@@ -15,7 +15,7 @@ const OPTIONS = { variant: 'spos' as const, widthMultiplier: 0.1, minFeatureSize
 
 // Child A: k3_e3 in the six stage-opening layers, identity everywhere else.
 const OPENERS = [0, 4, 8, 12, 16, 20];
-const childA = Array.from({ length: 21 }, (_, i) => (OPENERS.includes(i) ? 'k3_e3' : 'identity'));
+const childA: string[] = Array.from({ length: 21 }, (_, i) => (OPENERS.includes(i) ? 'k3_e3' : 'identity'));
 
 describe('costs against hand counts (SPOS, width 0.1, 16x16x3, 10 classes)', () => {
   const space = new MobileNetSpace(OPTIONS);
