@@ -230,6 +230,8 @@ async function main() {
   // the wasm helper thread (half of each large convolution): whether it took any
   out.helper = info.name === 'wasm' && core.wasmHelperJobs() > 0;
   out.helperJobs = core.wasmHelperJobs();
+  // XNNPACK's threads when tfjs's threaded wasm build runs (ABSNAS_WASM_THREADS)
+  out.wasmThreads = info.name === 'wasm' ? core.wasmThreadsActive() : 0;
   out.peakRssMiB = peakRssMiB();
   out.tfjsBytes = tf.memory().numBytes;
   process.stdout.write(JSON.stringify(out) + '\n');

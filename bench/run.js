@@ -3,12 +3,20 @@
  *
  *   node bench/run.js [--rounds 3] [--steps 10] [--warmup 3] [--backend auto]
  *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0]
- *                     [--wasm-helper default|off|on|both] [--json FILE]
+ *                     [--wasm-helper default|off|on|both]
+ *                     [--wasm-threads default|1|N|both] [--json FILE]
  *
  * --wasm-helper: absnas on wasm as it starts by default (the helper thread
  * that takes half of each large convolution is on with 2 cores or more),
  * without it, with it (ABSNAS_WASM_HELPER=0/1), or both in each round, each
  * with its own ratio.
+ *
+ * --wasm-threads: the wasm build as it starts by default, the
+ * single-threaded build (1, with the helper thread as --wasm-helper says),
+ * tfjs's threaded build with N threads (ABSNAS_WASM_THREADS=N; the helper
+ * is off beside it), or both (1 and one thread per core) in each round. With
+ * more than one variant per round their order alternates between rounds, and
+ * each gets its own row and ratio.
  *
  * For every workload and round it runs the absnas process and the PyTorch
  * process one after the other (alternating which goes first), each timing
@@ -44,7 +52,7 @@ const TITLES = {
 };
 
 function options() {
-  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', json: '' };
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', 'wasm-threads': 'default', json: '' };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
@@ -53,6 +61,7 @@ function options() {
   }
   o.workloads = o.workloads.split(',').filter(Boolean);
   if (!['default', 'off', 'on', 'both'].includes(o['wasm-helper'])) throw new Error(`--wasm-helper must be default, off, on or both`);
+  if (!/^(default|both|[0-9]+)$/.test(o['wasm-threads'])) throw new Error(`--wasm-threads must be default, a number or both`);
   for (const w of o.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
   return o;
 }
@@ -91,6 +100,13 @@ function median(v) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** How an absnas run used the cores. */
+function variantLabel(x) {
+  if (x.wasmThreads > 0) return `${x.wasmThreads} threads (threaded wasm build)`;
+  if (x.helper) return '2 threads (wasm + the helper thread)';
+  return `${x.threads ?? '?'} thread`;
+}
+
 const fmt = (v, d = 1) => (v == null || Number.isNaN(v) ? '-' : v.toFixed(d));
 
 function main() {
@@ -103,12 +119,29 @@ function main() {
   const torchArgs = (w, threads) => [path.join(HERE, 'torch_models.py'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)];
   const torchThreads = o['torch-threads'] > 0 ? [o['torch-threads']] : [...new Set([os.cpus().length, 1])];
   const helperModes = { default: [undefined], off: ['0'], on: ['1'], both: ['0', '1'] }[o['wasm-helper']];
+  const wt = o['wasm-threads'];
+  const threadModes = wt === 'default' ? [undefined] : wt === 'both' ? ['1', String(os.cpus().length)] : [wt];
+  // every absnas variant of a round: its environment
+  const variantEnvs = [];
+  for (const t of threadModes) {
+    for (const h of helperModes) {
+      const env = {};
+      if (h !== undefined) env.ABSNAS_WASM_HELPER = h;
+      if (t !== undefined) env.ABSNAS_WASM_THREADS = t;
+      // the helper is off beside the threaded build: one variant is enough
+      if (t !== undefined && Number(t) >= 2 && variantEnvs.some((e) => e.ABSNAS_WASM_THREADS === t)) continue;
+      variantEnvs.push(env);
+    }
+  }
   const results = {};
   for (const w of o.workloads) {
     const rounds = [];
     for (let r = 0; r < o.rounds; r++) {
       const runA = () => {
-        const runs = helperModes.map((m) => runJson(process.execPath, absnasArgs(w), m === undefined ? {} : { ABSNAS_WASM_HELPER: m }));
+        const order = variantEnvs.map((_, i) => i);
+        if (r % 2 === 1) order.reverse();
+        const runs = [];
+        for (const i of order) runs[i] = runJson(process.execPath, absnasArgs(w), variantEnvs[i]);
         return { ...runs[0], variants: runs };
       };
       const runT = () => torchThreads.map((n) => runJson(PYTHON, torchArgs(w, n)));
@@ -127,7 +160,7 @@ function main() {
       const line =
         w === 'angle'
           ? `absnas ${fmt(a.seconds, 2)} s, pytorch ${fmt(t.seconds, 2)} s`
-          : `absnas ${a.variants.map((x) => `${fmt(x.imagesPerSecond)} img/s${x.helper ? ' (helper thread)' : ''}`).join(', ')}, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
+          : `absnas ${a.variants.map((x) => `${fmt(x.imagesPerSecond)} img/s (${variantLabel(x)})`).join(', ')}, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
       console.log(`bench: ${w} round ${r + 1}/${o.rounds}: ${line}`);
     }
     const last = rounds[rounds.length - 1];
@@ -149,10 +182,13 @@ function main() {
       summary.absnasImagesPerSecond = median(rounds.map((x) => x.absnas.imagesPerSecond));
       summary.torchImagesPerSecond = median(rounds.map((x) => x.torch.imagesPerSecond));
       summary.ratio = median(rounds.map((x) => x.absnas.imagesPerSecond / x.torch.imagesPerSecond));
-      if (helperModes.length > 1) {
-        summary.absnasHelperImagesPerSecond = median(rounds.map((x) => x.absnas.variants[1].imagesPerSecond));
-        summary.ratioHelper = median(rounds.map((x) => x.absnas.variants[1].imagesPerSecond / x.torch.imagesPerSecond));
-      }
+      summary.variants = variantEnvs.map((env, i) => ({
+        env,
+        label: variantLabel(last.absnas.variants[i]),
+        imagesPerSecond: median(rounds.map((x) => x.absnas.variants[i].imagesPerSecond)),
+        perRound: rounds.map((x) => x.absnas.variants[i].imagesPerSecond),
+        ratio: median(rounds.map((x) => x.absnas.variants[i].imagesPerSecond / x.torch.imagesPerSecond)),
+      }));
       for (const n of torchThreads) {
         summary[`torchImagesPerSecond${n}T`] = median(rounds.map((x) => x.torchRuns.find((y) => y.threads === n).imagesPerSecond));
       }
@@ -171,8 +207,11 @@ function main() {
       const per = torchThreads.map((n) => `${fmt(median(s.rounds.map((x) => x.torchRuns.find((y) => y.threads === n).seconds)), 2)} s`);
       console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.torchSeconds / s.absnasSeconds, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
     } else {
-      if (s.ratioHelper != null) {
-        console.log(`| ${s.title}, absnas with the helper thread | ${fmt(s.absnasHelperImagesPerSecond)} img/s | ${torchThreads.map(() => '').join(' | ')} | ${fmt(s.ratioHelper, 3)} | | |`);
+      for (const v of s.variants.slice(1)) {
+        console.log(`| ${s.title}, absnas ${v.label} | ${fmt(v.imagesPerSecond)} img/s | ${torchThreads.map(() => '').join(' | ')} | ${fmt(v.ratio, 3)} | | |`);
+      }
+      if (s.variants.length > 1) {
+        for (const v of s.variants) console.log(`|   ${v.label}, per round | ${v.perRound.map((x) => fmt(x)).join(', ')} img/s |`);
       }
       console.log(
         `| ${s.title} | ${fmt(s.absnasImagesPerSecond)} img/s | ${torchThreads.map((n) => `${fmt(s[`torchImagesPerSecond${n}T`])} img/s`).join(' | ')} | ${fmt(s.ratio, 3)} | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`,
@@ -183,7 +222,7 @@ function main() {
   if (any) {
     console.log('');
     const v = any.rounds[0].absnas.variants;
-    console.log(`absnas: backend ${any.absnasBackend}, ${v.map((x) => (x.helper ? '2 threads (wasm + the helper thread)' : `${x.threads ?? '?'} thread`)).join('; also ')}`);
+    console.log(`absnas: backend ${any.absnasBackend}, ${v.map(variantLabel).join('; also ')}`);
     console.log(`PyTorch ${any.torchVersion}: ${any.torchBackend}, torch.get_num_threads() = ${torchThreads.join(' and ')} (the faster per round is the baseline)`);
   }
   console.log(`medians over ${o.rounds} round(s) of ${o.steps} steps after ${o.warmup} warm-up steps; load average before ${load0.map((l) => l.toFixed(2)).join(' ')}, after ${load1.map((l) => l.toFixed(2)).join(' ')}`);

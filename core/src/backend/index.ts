@@ -12,3 +12,4 @@ export type { BatchNormTrainResult } from './batch-norm';
 export { batchNormInference, batchNormTrain } from './batch-norm';
 export { setWasmHelperEnabled, waitForHelper, wasmHelperEnabled, wasmHelperJobs } from './parallel/helper';
 export { registerWasmSplitKernels, setSplitThreshold, SPLIT_MIN_MACS } from './parallel/kernels';
+export { MAX_WASM_THREADS, setWasmThreads, wasmThreadsActive, wasmThreadsError, wasmThreadsRequested } from './wasm-threads';

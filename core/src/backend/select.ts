@@ -25,6 +25,7 @@ import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
 import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
+import { prepareWasmBackend, restoreStockWasm, wasmThreadsError } from './wasm-threads';
 import { describeAdapter, probeWebgpu, WebgpuAdapter } from './webgpu';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -40,7 +41,7 @@ export interface BackendInfo {
   package: string;
   /** wasm only: whether the SIMD binary is in use */
   simd?: boolean;
-  /** wasm only: number of threads (1 in Node) */
+  /** wasm only: XNNPACK's threads (1 unless the threaded build runs, see wasm-threads.ts) */
   threads?: number;
   /** 'gpu' or 'cpu' (a software WebGPU adapter runs on the cpu) */
   device?: string;
@@ -210,10 +211,18 @@ async function tryWebgpu(hardwareOnly: boolean): Promise<{ info?: Obtained; erro
   return { info: { name: 'webgpu', package: PKG_WEBGPU, device: adapter.kind === 'hardware' ? 'gpu' : 'cpu', adapter }, error: '' };
 }
 
-async function tryWasm(): Promise<{ info?: Obtained; error: string }> {
+async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: string }> {
   registerWasmFillIns();
   registerWasmSplitKernels();
-  const act = await activate('wasm');
+  const threaded = prepareWasmBackend();
+  let act = await activate('wasm');
+  if (!act.ok && threaded) {
+    // the threaded build failed to start: the single-threaded one
+    const why = wasmThreadsError() ?? act.error;
+    restoreStockWasm(why);
+    warnings.push(`the threaded wasm build did not start (${why}); using the single-threaded one`);
+    act = await activate('wasm');
+  }
   if (!act.ok) return { error: `${PKG_WASM} did not start: ${act.error}` };
   let simd: boolean | undefined;
   try {
@@ -251,7 +260,7 @@ async function resolve(choice: BackendChoice, warnings: string[], log: (m: strin
     case 'tensorflow':
       return need(await tryNode());
     case 'wasm':
-      return need(await tryWasm());
+      return need(await tryWasm(warnings));
     case 'cpu':
       return need(await tryCpu());
     case 'auto': {
@@ -278,7 +287,7 @@ async function resolve(choice: BackendChoice, warnings: string[], log: (m: strin
       if (node.info != null) return node.info;
       warnings.push(node.error);
       log(`backend: ${node.error}`);
-      const wasm = await tryWasm();
+      const wasm = await tryWasm(warnings);
       if (wasm.info != null) return wasm.info;
       warnings.push(wasm.error);
       log(`backend: ${wasm.error}`);

@@ -4,7 +4,10 @@
  * a software adapter) and clear errors for choices that cannot be had.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendChoice, currentBackendInfo, probeWebgpu, selectBackend } from '../../src/backend';
+import { BackendChoice, currentBackendInfo, probeWebgpu, selectBackend, wasmThreadsRequested } from '../../src/backend';
+
+/** XNNPACK's threads: 1, or those asked for with ABSNAS_WASM_THREADS (the threaded build). */
+const wasmThreads = wasmThreadsRequested();
 
 describe('selectBackend', () => {
   test("'cpu'", async () => {
@@ -23,7 +26,7 @@ describe('selectBackend', () => {
     const logs: string[] = [];
     const info = await selectBackend('auto', (m) => logs.push(m));
     expect(tf.getBackend()).toBe('wasm');
-    expect(info).toMatchObject({ choice: 'auto', name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', device: 'cpu', threads: 1 });
+    expect(info).toMatchObject({ choice: 'auto', name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', device: 'cpu', threads: wasmThreads });
     expect(typeof info.simd).toBe('boolean');
     expect(info.selfTest.ok).toBe(true);
     expect(info.warnings).toHaveLength(3);
@@ -37,7 +40,7 @@ describe('selectBackend', () => {
 
   test("'wasm'", async () => {
     const info = await selectBackend('wasm');
-    expect(info).toMatchObject({ choice: 'wasm', name: 'wasm', threads: 1 });
+    expect(info).toMatchObject({ choice: 'wasm', name: 'wasm', threads: wasmThreads });
     expect(info.warnings).toEqual([]);
     expect(info.selfTest.ok).toBe(true);
   });

@@ -33,6 +33,7 @@ import {
   SLOT_READY,
   SLOT_STATUS,
 } from './protocol';
+import { wasmThreadsActive } from '../wasm-threads';
 
 /** How long the main thread waits for one job before it gives the helper up. */
 const TIMEOUT_MS = 60_000;
@@ -65,8 +66,13 @@ function cores(): number {
   return typeof o.availableParallelism === 'function' ? o.availableParallelism() : os.cpus().length;
 }
 
-/** Whether kernels may use the helper: ABSNAS_WASM_HELPER=0/1, else on with 2 cores or more. */
+/**
+ * Whether kernels may use the helper: never beside the threaded wasm build
+ * (its pool already uses the cores); else ABSNAS_WASM_HELPER=0/1, else on
+ * with 2 cores or more.
+ */
 export function wasmHelperEnabled(): boolean {
+  if (wasmThreadsActive() > 0) return false;
   if (enabledOverride !== undefined) return enabledOverride;
   const env = process.env.ABSNAS_WASM_HELPER;
   if (env === '0' || env === '1') return env === '1';

@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES, BackendChoice, describeAdapter, probeWebgpu, selectBackend, wasmHelperEnabled } from '../../backend';
+import { BACKEND_CHOICES, BackendChoice, BackendInfo, describeAdapter, probeWebgpu, selectBackend, wasmHelperEnabled, wasmThreadsActive } from '../../backend';
 import { parseArgs } from '../args';
 import type { Command } from '../command';
 
@@ -17,7 +17,7 @@ export const doctorCommand: Command = {
       `device:    ${info.device ?? 'cpu'}${info.package === '@tensorflow/tfjs-node-gpu' && info.device === 'gpu' ? ' (CUDA, through TensorFlow)' : ''}`,
       `webgpu:    ${web.ok ? `${describeAdapter(web.adapter)}${info.name === 'webgpu' ? '' : web.adapter.kind === 'software' ? ', not used unless asked (--backend webgpu)' : ', not used'}` : web.error}`,
       `simd:      ${info.simd ?? 'n/a'}`,
-      `threads:   ${info.threads ?? 'n/a'}${info.name === 'wasm' ? (wasmHelperEnabled() ? ' (+ a helper thread for large convolutions; ABSNAS_WASM_HELPER=0 turns it off)' : ' (helper thread off)') : ''}`,
+      `threads:   ${info.threads ?? 'n/a'}${wasmThreadsNote(info)}`,
       `self-test: ${info.selfTest.ok ? 'ok' : 'FAILED'}`,
       ...info.selfTest.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (max abs error ${c.maxAbsError.toExponential(2)})`),
       ...info.warnings.map((w) => `note: ${w}`),
@@ -26,3 +26,13 @@ export const doctorCommand: Command = {
     if (!info.selfTest.ok) process.exitCode = 1;
   },
 };
+
+/** How the wasm backend uses the cores: tfjs's threaded build, or one thread and perhaps the helper. */
+function wasmThreadsNote(info: BackendInfo): string {
+  if (info.name !== 'wasm') return '';
+  if (wasmThreadsActive() > 0) return " (tfjs's threaded wasm build, XNNPACK's thread pool; ABSNAS_WASM_THREADS=1 for the single-threaded build)";
+  const helper = wasmHelperEnabled()
+    ? ' + a helper thread for large convolutions (ABSNAS_WASM_HELPER=0 turns it off)'
+    : ', helper thread off';
+  return ` (single-threaded wasm build${helper}; ABSNAS_WASM_THREADS=<n> for tfjs's threaded build)`;
+}
