@@ -67,14 +67,11 @@ export async function countCorrect(
 
 /**
  * Top-1 accuracy in [0, 1] of a child with the supernet's current weights
- * and statistics. It reads synchronously, which webgpu in Node cannot:
- * `evaluateChild` reads asynchronously.
+ * and statistics (counted on the device, read once, asynchronously).
  */
-export function childAccuracy(supernet: Supernet, arch: Architecture, set: ImageSet, data: DataSplits, batchSize: number): number {
-  const correct = correctTensor(set, data.input, batchSize, (x) => supernet.forward(x, arch, 'eval'));
-  const value = correct.dataSync()[0];
-  correct.dispose();
-  return value / Math.max(set.count, 1);
+export async function childAccuracy(supernet: Supernet, arch: Architecture, set: ImageSet, data: DataSplits, batchSize: number): Promise<number> {
+  const correct = await countCorrect(set, data.input, batchSize, (x) => supernet.forward(x, arch, 'eval'));
+  return correct / Math.max(set.count, 1);
 }
 
 /** Accuracy of a child after (optional) BN recalibration: the searchers' common yardstick (read asynchronously). */
@@ -89,6 +86,5 @@ export async function evaluateChild(
   if (options.recalibrationBatches > 0) {
     recalibrateBatchNorm(supernet, arch, data, options.recalibrationBatches, options.batchSize, rng);
   }
-  const correct = await countCorrect(set, data.input, options.batchSize, (x) => supernet.forward(x, arch, 'eval'));
-  return correct / Math.max(set.count, 1);
+  return childAccuracy(supernet, arch, set, data, options.batchSize);
 }

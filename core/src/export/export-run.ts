@@ -96,12 +96,14 @@ export async function exportRun(runDir: string, options: ExportOptions, progress
     const batch = batches(data.test, data.input, n, { limit: 1 }).next().value;
     if (batch) {
       const logits = tf.tidy(() => supernet.forward(batch.x, arch, 'eval'));
-      const file = path.join(options.outDir, 'check-logits.json');
-      writeJsonAtomic(file, { images: n, dataset: data.name, split: 'test (first images, in order)', logits: Array.from(logits.dataSync()), classes: data.input.numClasses });
-      files.push(file);
-      logits.dispose();
       batch.x.dispose();
       batch.y.dispose();
+      // read asynchronously: webgpu in Node reads no other way
+      const values = await logits.data();
+      logits.dispose();
+      const file = path.join(options.outDir, 'check-logits.json');
+      writeJsonAtomic(file, { images: n, dataset: data.name, split: 'test (first images, in order)', logits: Array.from(values), classes: data.input.numClasses });
+      files.push(file);
     }
     model.dispose();
     return files;

@@ -197,7 +197,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     const truthSample = groundTruth(bench, space, sample, rank.column);
     for (const group of groups) {
       const supernet: Supernet = space.createSupernet(data.input, stream(seed, 'supernet'));
-      const base = supernet.store.snapshot();
+      const base = await supernet.store.read();
       await hooks.series('onSupernetBuilt', { phase: 'rank', space, supernet, candidates: full });
       const trainer = new SupernetTrainer(supernet, data, config.shrink.train, stream(seed, 'train'), hooks, progress, 'rank');
       let participation: Participation | undefined;

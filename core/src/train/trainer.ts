@@ -34,10 +34,12 @@ export type StepSampler = (rng: Rng) => StepPath[];
  * Something trained by the same loss as the supernet weights, such as the
  * architecture weights of the magnitude metric: its variables' gradients
  * (summed over the step's paths) are handed to `update` after each step.
+ * `update` may be async (to read the gradients asynchronously, as webgpu in
+ * Node requires); the step waits for it before disposing them.
  */
 export interface TrainingParticipant {
   variables(): tf.Variable[];
-  update(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void;
+  update(grads: ReadonlyMap<tf.Variable, tf.Tensor>): void | Promise<void>;
 }
 
 /**
@@ -124,7 +126,7 @@ export class SupernetTrainer extends EpochTrainer {
         this.count(values[2 * i], values[2 * i + 1], batch.size);
       }
       this.applyGradients(grads, lr);
-      if (participant) participant.update(extraGrads);
+      if (participant) await participant.update(extraGrads);
     } finally {
       tf.dispose(scalars);
       for (const t of Object.values(grads)) t.dispose();

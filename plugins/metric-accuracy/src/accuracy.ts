@@ -55,9 +55,10 @@ export class AccuracyMetric implements Metric {
     if (val.count === 0) throw new Error(`${this.name} metric: the validation split is empty`);
     // one seed per round: every child is recalibrated on the same batches
     const seed = ctx.rng.nextUint32();
-    const saved = o.recalibrate ? supernet.store.snapshotBuffers() : undefined;
+    const saved = o.recalibrate ? await supernet.store.readBuffers() : undefined;
     return {
-      score: (arch: Architecture): number => {
+      // async: the correct count is read asynchronously (the only way webgpu in Node reads)
+      score: async (arch: Architecture): Promise<number> => {
         if (o.recalibrate) recalibrateBatchNorm(supernet, arch, data, o.recalibrationBatches, o.batchSize, new Rng(seed));
         return childAccuracy(supernet, arch, val, data, o.batchSize);
       },

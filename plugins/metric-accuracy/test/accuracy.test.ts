@@ -75,11 +75,11 @@ describe('AccuracyMetric on a hand-made batch-norm case', () => {
     // stale running statistics: mean 100, so every image looks dark (class 1)
     tf.tidy(() => supernet.bn.runningMean.assign(tf.tensor1d([100])));
     const plain = await new AccuracyMetric({ recalibrate: false, batchSize: 32 }).prepare(ctx());
-    expect(plain.score(arch)).toBeCloseTo(0.5, 12);
+    expect(await plain.score(arch)).toBeCloseTo(0.5, 12);
     plain.dispose?.();
 
     const rebn = await new AccuracyMetric({ recalibrate: true, recalibrationBatches: 4, batchSize: 32 }).prepare(ctx());
-    expect(rebn.score(arch)).toBe(1);
+    expect(await rebn.score(arch)).toBe(1);
     // the recalibrated mean is the data's (about 5), not the stale 100
     expect(Math.abs(supernet.bn.runningMean.dataSync()[0] - 5)).toBeLessThan(0.2);
     rebn.dispose?.();
@@ -90,12 +90,12 @@ describe('AccuracyMetric on a hand-made batch-norm case', () => {
   it('evaluates only `valImages` validation images, and recalibrates every child on the same batches', async () => {
     const metric = new AccuracyMetric({ recalibrate: true, recalibrationBatches: 2, batchSize: 16, valImages: 10 });
     const scorer = await metric.prepare(ctx());
-    scorer.score(arch);
+    await scorer.score(arch);
     const first = supernet.bn.runningMean.dataSync()[0];
-    scorer.score(arch);
+    await scorer.score(arch);
     expect(supernet.bn.runningMean.dataSync()[0]).toBe(first);
     // accuracy on 10 images is a multiple of 1/10
-    expect(Math.round((scorer.score(arch) as number) * 10) / 10).toBe(scorer.score(arch));
+    expect(Math.round(((await scorer.score(arch)) as number) * 10) / 10).toBe(await scorer.score(arch));
     scorer.dispose?.();
   });
 

@@ -215,10 +215,11 @@ export class MagnitudeMetric implements Metric {
       sampler,
       participant: {
         variables: () => [state.variable],
-        update: (grads) => {
+        // read asynchronously (webgpu in Node reads no other way); the trainer waits before disposing the gradient
+        update: async (grads) => {
           const g = grads.get(state.variable);
           // no gradient: every chosen path was cut (e.g. `none` everywhere)
-          if (g) state.update(g.dataSync() as Float32Array);
+          if (g) state.update((await g.data()) as Float32Array);
         },
       },
       state: {

@@ -223,8 +223,8 @@ describe('MagnitudeMetric taking part in supernet training', () => {
     // one more identical update moves both the same way
     const ga = new Map([[pa.participant.variables()[0], tf.ones([2, 2])]]);
     const gb = new Map([[pb.participant.variables()[0], tf.ones([2, 2])]]);
-    pa.participant.update(ga);
-    pb.participant.update(gb);
+    await pa.participant.update(ga);
+    await pb.participant.update(gb);
     expect(metric.magnitudes(b, candidates)).toEqual(metric.magnitudes(a, candidates));
     tf.dispose([...ga.values(), ...gb.values()]);
     trainer.dispose();

@@ -118,8 +118,12 @@ export class ProxylessSearcher implements Searcher {
     }
   }
 
-  /** One architecture step on a validation batch (runs after every weight step past the warm-up). */
-  private archStep(ctx: SearchContext, supernet: Supernet, state: ArchState, gates: tf.Variable[], model: CostModel, seed: number): void {
+  /**
+   * One architecture step on a validation batch (runs after every weight
+   * step past the warm-up). The loss and the gate gradients are read once,
+   * asynchronously (webgpu in Node reads no other way).
+   */
+  private async archStep(ctx: SearchContext, supernet: Supernet, state: ArchState, gates: tf.Variable[], model: CostModel, seed: number): Promise<void> {
     const { data, candidates } = ctx;
     const o = this.o;
     const rng = Rng.derive(seed, 'arch-step', state.steps);
@@ -140,19 +144,20 @@ export class ProxylessSearcher implements Searcher {
     if (!batch) throw new UserError(`proxylessnas: the validation split (${data.val.count} images) is smaller than one architecture batch (${o.arch.batchSize})`);
     let ce = 0;
     const dLdg: number[][] = [];
+    let tensors: tf.Tensor[] = [];
     try {
       const { value, grads } = tf.variableGrads(
         () => crossEntropy((supernet.forwardMixture as Required<Supernet>['forwardMixture'])(batch.x, { ops, weights: gates as tf.Tensor1D[] }, 'train'), batch.y),
         gates,
       );
-      ce = value.dataSync()[0];
-      value.dispose();
-      gates.forEach((g) => {
-        const grad = grads[g.name];
-        dLdg.push(grad ? Array.from(grad.dataSync()) : g.shape.map(() => 0));
-        grad?.dispose();
-      });
+      const gateGrads = gates.map((g) => grads[g.name] as tf.Tensor | undefined);
+      tensors = [value, ...(gateGrads.filter(Boolean) as tf.Tensor[])];
+      // every read started before any is awaited: one wait on a GPU
+      const [ceValue, ...gradValues] = await Promise.all([value.data(), ...gateGrads.map((t) => t?.data())]);
+      ce = (ceValue as tf.TypedArray)[0];
+      gateGrads.forEach((_, i) => dLdg.push(gradValues[i] ? Array.from(gradValues[i] as tf.TypedArray) : gates[i].shape.map(() => 0)));
     } finally {
+      tf.dispose(tensors);
       batch.x.dispose();
       batch.y.dispose();
     }

@@ -49,12 +49,15 @@ export class WeightNormMetric implements Metric {
   constructor(private readonly options: WeightNormOptions) {}
 
   async prepare(ctx: MetricContext): Promise<ChildScorer> {
-    // once per scoring round: the sums of squares of each parameter, shared by every child
+    // once per scoring round: the current weights, read asynchronously (all that some backends allow), and
+    // the sums of squares of each parameter, shared by every child
+    const weights = await ctx.supernet.store.read();
     const cache = new Map<string, SquareSum>();
     const squaresOf = (param: string): SquareSum => {
       let s = cache.get(param);
       if (!s) {
-        const values = ctx.supernet.store.get(param).dataSync();
+        const values = weights.get(param);
+        if (!values) throw new Error(\`${t.shortName}: no parameter '\${param}'\`);
         let sum = 0;
         for (let i = 0; i < values.length; i++) sum += Number(values[i]) * Number(values[i]);
         s = { sum, count: values.length };
