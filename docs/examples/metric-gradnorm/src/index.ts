@@ -31,17 +31,20 @@ export class GradNormMetric implements Metric {
     const batch = batches(data.train, data.input, this.options.batchSize, { rng: ctx.rng, limit: 1 }).next().value;
     if (!batch) throw new Error('gradnorm: the training split is empty');
     // score at W0: keep the trained weights and batch-norm statistics, to put them back afterwards
-    const trained = store.snapshot();
-    const statistics = store.snapshotBuffers();
+    // (asynchronous reads: a GPU backend cannot read tensors synchronously)
+    const trained = await store.read();
+    const statistics = await store.readBuffers();
     store.load(ctx.base);
 
-    const score = (arch: Architecture): number => {
+    const score = async (arch: Architecture): Promise<number> => {
       const variables = supernet.paramsOf(arch).map((name) => store.get(name));
-      return tf.tidy(() => {
+      const total = tf.tidy(() => {
         const { grads } = tf.variableGrads(() => crossEntropy(supernet.forward(batch.x, arch, 'train'), batch.y), variables);
-        const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-        return Math.sqrt(tf.addN(squares).dataSync()[0]);
+        return tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
       });
+      const [sumOfSquares] = await total.data();
+      total.dispose();
+      return Math.sqrt(sumOfSquares);
     };
     const dispose = (): void => {
       store.load(trained);
