@@ -58,24 +58,14 @@ PATHS = [[0, 3], [0, 2, 3], [0, 1, 2, 3], [0, 1, 3]]
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the NB201 building blocks are the speed benchmark's (bench/torch_models.py)
+sys.path.insert(0, os.path.dirname(HERE))
+from torch_models import ReLUConvBN, ResNetBasicblock as BenchResNetBasicblock  # noqa: E402
 DEFAULT_CSV = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "benchmarks", "nb201", "nb201.csv"))
 DEFAULT_CIFAR = os.path.expanduser("~/.cache/absnas/cifar-10-batches-bin")
 
 
 # ------------------------------------------------------------------ model ---
-class ReLUConvBN(nn.Module):
-    def __init__(self, cin, cout, k, stride, pad, affine):
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(cin, cout, k, stride=stride, padding=pad, bias=False),
-            nn.BatchNorm2d(cout, affine=affine),
-        )
-
-    def forward(self, x):
-        return self.op(x)
-
-
 class Zero(nn.Module):
     def forward(self, x):
         return x.mul(0.0)
@@ -124,15 +114,9 @@ class SearchCell(nn.Module):
         return nodes[3]
 
 
-class ResNetBasicblock(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv_a = ReLUConvBN(cin, cout, 3, 2, 1, affine=True)
-        self.conv_b = ReLUConvBN(cout, cout, 3, 1, 1, affine=True)
-        self.downsample = nn.Sequential(nn.AvgPool2d(2, 2, 0), nn.Conv2d(cin, cout, 1, bias=False))
-
-    def forward(self, x, arch=None):
-        return self.downsample(x) + self.conv_b(self.conv_a(x))
+class ResNetBasicblock(BenchResNetBasicblock):
+    def forward(self, x, arch=None):  # the supernet hands every block the sampled child
+        return super().forward(x)
 
 
 class Supernet(nn.Module):
