@@ -60,7 +60,7 @@ STD = (0.2470, 0.2435, 0.2616)
 HERE = os.path.dirname(os.path.abspath(__file__))
 # the NB201 building blocks are the speed benchmark's (bench/torch_models.py)
 sys.path.insert(0, os.path.dirname(HERE))
-from torch_models import ReLUConvBN, ResNetBasicblock as BenchResNetBasicblock  # noqa: E402
+from torch_models import ResNetBasicblock as BenchResNetBasicblock, nb201_op  # noqa: E402
 DEFAULT_CSV = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "benchmarks", "nb201", "nb201.csv"))
 DEFAULT_CIFAR = os.path.expanduser("~/.cache/absnas/cifar-10-batches-bin")
 
@@ -71,27 +71,9 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
-class Pool(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.op = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-
-    def forward(self, x):
-        return self.op(x)
-
-
 def make_op(name, c):
-    if name == "none":
-        return Zero()
-    if name == "skip_connect":
-        return nn.Identity()
-    if name == "nor_conv_1x1":
-        return ReLUConvBN(c, c, 1, 1, 0, affine=False)
-    if name == "nor_conv_3x3":
-        return ReLUConvBN(c, c, 3, 1, 1, affine=False)
-    if name == "avg_pool_3x3":
-        return Pool()
-    raise ValueError(name)
+    # the supernet holds `none` as a module too; the other operators are the benchmark's
+    return Zero() if name == "none" else nb201_op(name, c)
 
 
 class SearchCell(nn.Module):
