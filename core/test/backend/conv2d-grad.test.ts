@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WASM_FILL_IN_KERNELS } from '../../src/backend';
 import { FILL_IN_MARK } from '../../src/backend/kernels/common';
-import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
+import { evaluate, expectClose, expectConv2dMatchesReference, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
 
 interface Case {
@@ -28,10 +28,6 @@ cases.push({ stride: 2, pad: 1, k: 3, dilation: 1 }, { stride: 1, pad: 2, k: 5, 
 const xShape: Shape4 = [2, 11, 10, 3];
 const outChannels = 5;
 
-function refParams(c: Case): ConvParams {
-  return { stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation], pad: c.pad };
-}
-
 describe('Conv2D gradients (public API) vs float64 reference', () => {
   wasmTest('backend is wasm with the fill-ins registered', () => {
     expect(tf.getBackend()).toBe('wasm');
@@ -44,26 +40,7 @@ describe('Conv2D gradients (public API) vs float64 reference', () => {
     '%s',
     async (_name, c) => {
       const seed = c.stride * 1000 + c.k * 100 + c.dilation * 10 + (typeof c.pad === 'string' ? c.pad.length : 7);
-      const wShape: Shape4 = [c.k, c.k, xShape[3], outChannels];
-      const before = counts();
-      const o = await evaluate(() => {
-        const x = randomPair(xShape, seed);
-        const w = randomPair(wShape, seed + 1);
-        const ref = conv2d(x.v, xShape, w.v, wShape, refParams(c));
-        const r = randomPair(ref.shape, seed + 2);
-        const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
-          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation);
-        const y = f(x.t, w.t);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-        return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
-      });
-      expectShape('y', o.y, o.ref.shape);
-      expectClose('forward', o.y.values, o.ref.data);
-      expectShape('dx', o.dx, xShape);
-      expectShape('dw', o.dw, wShape);
-      expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, refParams(c)).data);
-      expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, refParams(c)).data);
-      expect(counts()).toEqual(before);
+      await expectConv2dMatchesReference(xShape, [c.k, c.k, xShape[3], outChannels], c.stride, c.pad, c.dilation, seed);
     },
   );
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { asF32, compare, RELATIVE_TOLERANCE, seeded, size } from './reference';
+import { asF32, compare, conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, RELATIVE_TOLERANCE, seeded, Shape4, size } from './reference';
 
 /** Seeded values that float32 represents exactly, and the matching tfjs tensor. */
 export function randomPair(shape: number[], seed: number, lo = -1, hi = 1): { v: Float64Array; t: tf.Tensor } {
@@ -79,4 +79,31 @@ export async function evaluate<T extends Record<string, unknown>>(f: () => T): P
     tf.dispose(tensors);
   }
   return result as Evaluated<T>;
+}
+
+/**
+ * tf.conv2d of seeded x [xShape] and w [wShape] (seeds seed, seed + 1) and its
+ * two gradients, taken through a seeded cotangent (seed + 2), against the
+ * float64 reference: shapes, values (expectClose), and no tensor left behind.
+ */
+export async function expectConv2dMatchesReference(xShape: Shape4, wShape: Shape4, stride: number, pad: Pad, dilation: number, seed: number): Promise<void> {
+  const p: ConvParams = { stride: [stride, stride], dilation: [dilation, dilation], pad: pad as ConvParams['pad'] };
+  const before = counts();
+  const o = await evaluate(() => {
+    const x = randomPair(xShape, seed);
+    const w = randomPair(wShape, seed + 1);
+    const ref = conv2d(x.v, xShape, w.v, wShape, p);
+    const r = randomPair(ref.shape, seed + 2);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC', dilation);
+    const y = f(x.t, w.t);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
+    return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
+  });
+  expectShape('y', o.y, o.ref.shape);
+  expectClose('forward', o.y.values, o.ref.data);
+  expectShape('dx', o.dx, xShape);
+  expectShape('dw', o.dw, wShape);
+  expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, p).data);
+  expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, p).data);
+  expect(counts()).toEqual(before);
 }

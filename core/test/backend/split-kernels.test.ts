@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, setSplitThreshold, setWasmHelperEnabled, waitForHelper, wasmHelperJobs, wasmThreadsRequested } from '../../src/backend';
-import { counts, evaluate, expectClose, explicitPad, Pad, randomPair } from './helpers';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
+import { expectConv2dMatchesReference, explicitPad, Pad } from './helpers';
+import { Shape4 } from './reference';
 
 // the helper is off beside tfjs's threaded build (ABSNAS_WASM_THREADS >= 2): nothing to split then
 const threaded = wasmThreadsRequested() >= 2;
@@ -35,26 +35,10 @@ const cases: [string, Shape4, number, number, Pad][] = [
 
 describeSplit('conv kernels split between two threads vs float64 reference', () => {
   test.each(cases)('%s', async (_name, xShape, k, stride, pad) => {
-    const wShape: Shape4 = [k, k, xShape[3], 3];
-    const p: ConvParams = { stride: [stride, stride], dilation: [1, 1], pad };
     const jobs = wasmHelperJobs();
-    const before = counts();
-    const o = await evaluate(() => {
-      const x = randomPair(xShape, 91 + k);
-      const w = randomPair(wShape, 92 + k);
-      const ref = conv2d(x.v, xShape, w.v, wShape, p);
-      const r = randomPair(ref.shape, 93 + k);
-      const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
-      const y = f(x.t, w.t);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-      return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
-    });
-    expectClose('forward', o.y.values, o.ref.data);
-    expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, p).data);
-    expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, p).data);
+    await expectConv2dMatchesReference(xShape, [k, k, xShape[3], 3], stride, pad, 1, 91 + k);
     // the forward and both gradients went through the helper
     expect(wasmHelperJobs() - jobs).toBeGreaterThanOrEqual(3);
-    expect(counts()).toEqual(before);
   });
 
   test('batch 1 is not split', () => {

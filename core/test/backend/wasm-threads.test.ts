@@ -13,8 +13,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as ts from 'typescript';
 import { selectBackend, setWasmThreads, wasmHelperEnabled, wasmThreadsActive } from '../../src/backend';
-import { counts, evaluate, expectClose, randomPair } from './helpers';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
+import { evaluate, expectClose, expectConv2dMatchesReference, randomPair } from './helpers';
+import { conv2d, Shape4 } from './reference';
 
 interface HeapModule {
   HEAPF32: Float32Array;
@@ -52,23 +52,7 @@ describe('threaded wasm build', () => {
   ];
 
   test.each(cases)('conv2d forward and gradients, %s, vs float64 reference', async (_name, xShape, k, stride) => {
-    const wShape: Shape4 = [k, k, xShape[3], 16];
-    const p: ConvParams = { stride: [stride, stride], dilation: [1, 1], pad: 'same' };
-    const before = counts();
-    const o = await evaluate(() => {
-      const x = randomPair(xShape, 11 + k);
-      const w = randomPair(wShape, 12 + k);
-      const ref = conv2d(x.v, xShape, w.v, wShape, p);
-      const r = randomPair(ref.shape, 13 + k);
-      const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same');
-      const y = f(x.t, w.t);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-      return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
-    });
-    expectClose('forward', o.y.values, o.ref.data);
-    expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, p).data);
-    expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, p).data);
-    expect(counts()).toEqual(before);
+    await expectConv2dMatchesReference(xShape, [k, k, xShape[3], 16], stride, 'same', 1, 11 + k);
   });
 
   test('heap views follow the shared memory when it grows outside the main thread glue', async () => {
