@@ -221,7 +221,7 @@ async function main() {
   if (o.workload === 'angle') {
     Object.assign(out, await angleAll(o));
   } else {
-    const make = { nb201: nb201Model, mbconv: mbconvModel, darts: dartsModel }[o.workload];
+    const make = module.exports.MODELS[o.workload];
     if (!make) throw new Error(`unknown workload '${o.workload}'`);
     const times = await timeSteps(make(new core.Rng(1)), o);
     const m = median(times);
@@ -232,12 +232,18 @@ async function main() {
   out.helperJobs = core.wasmHelperJobs();
   // XNNPACK's threads when tfjs's threaded wasm build runs (ABSNAS_WASM_THREADS)
   out.wasmThreads = info.name === 'wasm' ? core.wasmThreadsActive() : 0;
+  // absnas's native kernels (oneDNN convolutions, batch norm), when they ran
+  out.native = info.native && core.nativeKernelCalls() > 0 ? info.native : null;
   out.peakRssMiB = peakRssMiB();
   out.tfjsBytes = tf.memory().numBytes;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-main().catch((e) => {
-  process.stderr.write(`${e.stack || e}\n`);
-  process.exit(1);
-});
+module.exports = { MODELS: { nb201: nb201Model, mbconv: mbconvModel, darts: dartsModel }, timeSteps };
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${e.stack || e}\n`);
+    process.exit(1);
+  });
+}

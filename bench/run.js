@@ -4,7 +4,13 @@
  *   node bench/run.js [--rounds 3] [--steps 10] [--warmup 3] [--backend auto]
  *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0]
  *                     [--wasm-helper default|off|on|both]
- *                     [--wasm-threads default|1|N|both] [--json FILE]
+ *                     [--wasm-threads default|1|N|both] [--native default|off|both]
+ *                     [--json FILE]
+ *
+ * --native: absnas on wasm with its native kernels (oneDNN convolutions and
+ * batch norm, core/native) as it starts by default where they are built,
+ * without them (ABSNAS_NATIVE=0: XNNPACK and the fill-ins), or both in each
+ * round.
  *
  * --wasm-helper: absnas on wasm as it starts by default (the helper thread
  * that takes half of each large convolution is on with 2 cores or more),
@@ -52,7 +58,7 @@ const TITLES = {
 };
 
 function options() {
-  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', 'wasm-threads': 'default', json: '' };
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', 'wasm-threads': 'default', native: 'default', json: '' };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
@@ -61,6 +67,7 @@ function options() {
   }
   o.workloads = o.workloads.split(',').filter(Boolean);
   if (!['default', 'off', 'on', 'both'].includes(o['wasm-helper'])) throw new Error(`--wasm-helper must be default, off, on or both`);
+  if (!['default', 'off', 'both'].includes(o.native)) throw new Error(`--native must be default, off or both`);
   if (!/^(default|both|[0-9]+)$/.test(o['wasm-threads'])) throw new Error(`--wasm-threads must be default, a number or both`);
   for (const w of o.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
   return o;
@@ -102,6 +109,7 @@ function median(v) {
 
 /** How an absnas run used the cores. */
 function variantLabel(x) {
+  if (x.native) return `native ${x.native.library} kernels, ${x.native.threads} threads (${x.native.isa}) + wasm`;
   if (x.wasmThreads > 0) return `${x.wasmThreads} threads (threaded wasm build)`;
   if (x.helper) return '2 threads (wasm + the helper thread)';
   return `${x.threads ?? '?'} thread`;
@@ -119,18 +127,22 @@ function main() {
   const torchArgs = (w, threads) => [path.join(HERE, 'torch_models.py'), w, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)];
   const torchThreads = o['torch-threads'] > 0 ? [o['torch-threads']] : [...new Set([os.cpus().length, 1])];
   const helperModes = { default: [undefined], off: ['0'], on: ['1'], both: ['0', '1'] }[o['wasm-helper']];
+  const nativeModes = { default: [undefined], off: ['0'], both: [undefined, '0'] }[o.native];
   const wt = o['wasm-threads'];
   const threadModes = wt === 'default' ? [undefined] : wt === 'both' ? ['1', String(os.cpus().length)] : [wt];
   // every absnas variant of a round: its environment
   const variantEnvs = [];
-  for (const t of threadModes) {
-    for (const h of helperModes) {
-      const env = {};
-      if (h !== undefined) env.ABSNAS_WASM_HELPER = h;
-      if (t !== undefined) env.ABSNAS_WASM_THREADS = t;
-      // the helper is off beside the threaded build: one variant is enough
-      if (t !== undefined && Number(t) >= 2 && variantEnvs.some((e) => e.ABSNAS_WASM_THREADS === t)) continue;
-      variantEnvs.push(env);
+  for (const nat of nativeModes) {
+    for (const t of threadModes) {
+      for (const h of helperModes) {
+        const env = {};
+        if (nat !== undefined) env.ABSNAS_NATIVE = nat;
+        if (h !== undefined) env.ABSNAS_WASM_HELPER = h;
+        if (t !== undefined) env.ABSNAS_WASM_THREADS = t;
+        // the helper is off beside the threaded build: one variant is enough
+        if (t !== undefined && Number(t) >= 2 && variantEnvs.some((e) => e.ABSNAS_WASM_THREADS === t && e.ABSNAS_NATIVE === nat)) continue;
+        variantEnvs.push(env);
+      }
     }
   }
   const results = {};
@@ -207,15 +219,16 @@ function main() {
       const per = torchThreads.map((n) => `${fmt(median(s.rounds.map((x) => x.torchRuns.find((y) => y.threads === n).seconds)), 2)} s`);
       console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.torchSeconds / s.absnasSeconds, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
     } else {
+      const first = s.variants.length > 1 ? `, absnas ${s.variants[0].label}` : '';
+      console.log(
+        `| ${s.title}${first} | ${fmt(s.absnasImagesPerSecond)} img/s | ${torchThreads.map((n) => `${fmt(s[`torchImagesPerSecond${n}T`])} img/s`).join(' | ')} | ${fmt(s.ratio, 3)} | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`,
+      );
       for (const v of s.variants.slice(1)) {
         console.log(`| ${s.title}, absnas ${v.label} | ${fmt(v.imagesPerSecond)} img/s | ${torchThreads.map(() => '').join(' | ')} | ${fmt(v.ratio, 3)} | | |`);
       }
       if (s.variants.length > 1) {
         for (const v of s.variants) console.log(`|   ${v.label}, per round | ${v.perRound.map((x) => fmt(x)).join(', ')} img/s |`);
       }
-      console.log(
-        `| ${s.title} | ${fmt(s.absnasImagesPerSecond)} img/s | ${torchThreads.map((n) => `${fmt(s[`torchImagesPerSecond${n}T`])} img/s`).join(' | ')} | ${fmt(s.ratio, 3)} | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`,
-      );
     }
   }
   const any = Object.values(results)[0];

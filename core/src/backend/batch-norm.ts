@@ -12,8 +12,12 @@
  * instead of the chain of tfjs gradients through moments, sub, rsqrt, mul.
  * The variance is the biased one (PyTorch normalises with it); it is
  * computed from the centred input (two passes), as PyTorch does.
+ *
+ * On wasm with absnas's native kernels (native/batch-norm.ts) the same
+ * forward pass and closed-form gradient run as one native kernel each.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeBatchNormActive, runBatchNormTrain, runBatchNormTrainGrad } from './native/batch-norm';
 
 export interface BatchNormTrainResult {
   /** the normalised (and, with gamma/beta, scaled and shifted) input */
@@ -40,6 +44,35 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   const m = n * h * w;
   return tf.matMul(tf.fill([1, m], 1 / m), tf.reshape(x, [m, c]) as tf.Tensor2D);
 }
+
+interface Pass {
+  forward(
+    x: tf.Tensor4D,
+    gamma: tf.Tensor1D | undefined,
+    beta: tf.Tensor1D | undefined,
+    eps: number,
+    save: tf.GradSaveFunc,
+  ): { y: tf.Tensor4D; mean: tf.Tensor; variance: tf.Tensor };
+  /** dx, and the per-channel sums that dbeta (sumDy) and dgamma (sumDyXhat) are. */
+  backward(dy: tf.Tensor4D, saved: tf.Tensor[]): { dx: tf.Tensor4D; sumDy: tf.Tensor; sumDyXhat: tf.Tensor };
+}
+
+/** Public ops: any backend. */
+const OPS: Pass = { forward, backward };
+
+/** The native kernels (wasm). Saves x rather than the centred input, and the [C] statistics. */
+const NATIVE: Pass = {
+  forward(x, gamma, beta, eps, save) {
+    const [y, mean, variance, invStd] = runBatchNormTrain(x, gamma, beta, eps);
+    save(gamma ? [x, mean, invStd, gamma] : [x, mean, invStd]);
+    return { y: y as tf.Tensor4D, mean, variance };
+  },
+  backward(dy, saved) {
+    const [x, mean, invStd, gamma] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+    const [dx, sumDy, sumDyXhat] = runBatchNormTrainGrad(dy, x, mean, invStd, gamma);
+    return { dx: dx as tf.Tensor4D, sumDy, sumDyXhat };
+  },
+};
 
 function forward(
   x: tf.Tensor4D,
@@ -85,8 +118,9 @@ export function batchNormTrain(
   if (x.rank !== 4) throw new Error(`batchNormTrain: expected an NHWC tensor, got rank ${x.rank}`);
   if ((gamma == null) !== (beta == null)) throw new Error('batchNormTrain: give gamma and beta together, or neither');
   const c = x.shape[3];
+  const { forward, backward } = nativeBatchNormActive() ? NATIVE : OPS;
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
-  const keepStats = (mean: tf.Tensor2D, variance: tf.Tensor2D): void => {
+  const keepStats = (mean: tf.Tensor, variance: tf.Tensor): void => {
     stats = [tf.keep(tf.reshape(mean, [c]) as tf.Tensor1D), tf.keep(tf.reshape(variance, [c]) as tf.Tensor1D)];
   };
   let y: tf.Tensor4D;

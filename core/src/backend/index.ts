@@ -13,3 +13,14 @@ export { batchNormInference, batchNormTrain } from './batch-norm';
 export { setWasmHelperEnabled, waitForHelper, wasmHelperEnabled, wasmHelperJobs } from './parallel/helper';
 export { registerWasmSplitKernels, setSplitThreshold, SPLIT_MIN_MACS } from './parallel/kernels';
 export { MAX_WASM_THREADS, setWasmThreads, wasmThreadsActive, wasmThreadsError, wasmThreadsRequested } from './wasm-threads';
+export type { NativeKernelsInfo } from './native';
+export {
+  NATIVE_ADDON_PATH,
+  NATIVE_CONVOLUTIONS,
+  nativeBatchNormActive,
+  nativeKernelCalls,
+  nativeKernelsError,
+  nativeKernelsInfo,
+  registerNativeKernels,
+  setNativeKernelsEnabled,
+} from './native';

@@ -23,6 +23,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerDilatedConvGradients } from './conv-gradients';
 import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
+import { nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, registerNativeKernels } from './native';
 import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
 import { prepareWasmBackend, restoreStockWasm, wasmThreadsError } from './wasm-threads';
@@ -43,6 +44,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only: XNNPACK's threads (1 unless the threaded build runs, see wasm-threads.ts) */
   threads?: number;
+  /** wasm only: absnas's native kernels (convolutions, batch norm) when in use */
+  native?: NativeKernelsInfo;
+  /** wasm only: why the native kernels are not in use */
+  nativeError?: string;
   /** 'gpu' or 'cpu' (a software WebGPU adapter runs on the cpu) */
   device?: string;
   /** webgpu only: the adapter */
@@ -214,6 +219,7 @@ async function tryWebgpu(hardwareOnly: boolean): Promise<{ info?: Obtained; erro
 async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: string }> {
   registerWasmFillIns();
   registerWasmSplitKernels();
+  registerNativeKernels();
   const threaded = prepareWasmBackend();
   let act = await activate('wasm');
   if (!act.ok && threaded) {
@@ -230,7 +236,9 @@ async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: st
   } catch {
     simd = undefined;
   }
-  return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount() }, error: '' };
+  const native = nativeKernelsInfo() ?? undefined;
+  const nativeError = native ? undefined : nativeKernelsError();
+  return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount(), native, nativeError }, error: '' };
 }
 
 async function tryCpu(): Promise<{ info?: Obtained; error: string }> {
@@ -325,6 +333,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
     info.simd === undefined ? undefined : info.simd ? 'simd' : 'no simd',
     info.threads === undefined ? undefined : `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
     info.adapter === undefined ? undefined : `adapter ${describeAdapter(info.adapter)}`,
+    info.native === undefined ? undefined : `native ${info.native.library} kernels (${info.native.isa}, ${info.native.threads} threads)`,
   ].filter((v) => v !== undefined);
   log(
     `backend: ${info.name} (${info.package}${extras.length ? ', ' + extras.join(', ') : ''}); ` +

@@ -9,7 +9,7 @@ import { batchNormInference, batchNormTrain } from '../../src/backend';
 import { BatchNorm } from '../../src/nn/layers';
 import { ParamStore } from '../../src/nn/params';
 import { Rng } from '../../src/util/rng';
-import { counts, evaluate, expectClose, randomPair } from './helpers';
+import { counts, evaluate, expectClose, randomPair, describeKernelSets } from './helpers';
 import { batchNorm, batchNormGrad, Shape4 } from './reference';
 
 const EPS = 1e-5;
@@ -21,7 +21,7 @@ const shapes: Shape4[] = [
   [8, 16, 16, 16],
 ];
 
-describe('batchNormTrain vs float64 reference', () => {
+describeKernelSets('batchNormTrain vs float64 reference', () => {
   test.each(shapes.flatMap((s) => [[`[${s}] affine`, s, true] as const, [`[${s}] not affine`, s, false] as const]))(
     '%s',
     async (_name, shape, affine) => {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WASM_FILL_IN_KERNELS } from '../../src/backend';
 import { FILL_IN_MARK } from '../../src/backend/kernels/common';
-import { evaluate, expectClose, expectConv2dMatchesReference, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
+import { evaluate, expectClose, expectConv2dMatchesReference, explicitPad, Pad, padName, randomPair, wasmTest, describeKernelSets } from './helpers';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, Shape4 } from './reference';
 
 interface Case {
@@ -28,7 +28,7 @@ cases.push({ stride: 2, pad: 1, k: 3, dilation: 1 }, { stride: 1, pad: 2, k: 5, 
 const xShape: Shape4 = [2, 11, 10, 3];
 const outChannels = 5;
 
-describe('Conv2D gradients (public API) vs float64 reference', () => {
+describeKernelSets('Conv2D gradients (public API) vs float64 reference', () => {
   wasmTest('backend is wasm with the fill-ins registered', () => {
     expect(tf.getBackend()).toBe('wasm');
     for (const name of WASM_FILL_IN_KERNELS) {

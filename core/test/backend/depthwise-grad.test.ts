@@ -5,7 +5,7 @@
  * reference. Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */
 import * as tf from '@tensorflow/tfjs';
-import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
+import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest, describeKernelSets } from './helpers';
 import {
   ConvParams,
   depthwiseConv2d,
@@ -41,7 +41,7 @@ function refParams(c: Case): ConvParams {
   return { stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation], pad: c.pad };
 }
 
-describe('depthwise conv gradients (public API) vs float64 reference', () => {
+describeKernelSets('depthwise conv gradients (public API) vs float64 reference', () => {
   test.each(
     cases.map(
       (c) => [`stride ${c.stride}, pad ${padName(c.pad)}, k ${c.k}, dilation ${c.dilation}, multiplier ${c.multiplier}`, c] as const,

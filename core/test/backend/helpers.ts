@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeKernelCalls, nativeKernelsError, setNativeKernelsEnabled } from '../../src/backend';
 import { asF32, compare, conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, RELATIVE_TOLERANCE, seeded, Shape4, size } from './reference';
 
 /** Seeded values that float32 represents exactly, and the matching tfjs tensor. */
@@ -42,6 +43,59 @@ export const BACKEND_UNDER_TEST = process.env.ABSNAS_BACKEND || 'wasm';
 
 /** `test` for checks of the wasm kernels themselves, `test.skip` on another backend. */
 export const wasmTest: jest.It = BACKEND_UNDER_TEST === 'wasm' ? test : test.skip;
+
+/**
+ * Why the native kernels cannot run in this test process ('' when they can).
+ * They need the addon built (core/native/build.js) and the single-threaded
+ * wasm build; ABSNAS_NATIVE_REQUIRED=1 (set by CI) makes their absence a
+ * failure instead of a skip.
+ */
+function nativeUnavailable(): string {
+  if (BACKEND_UNDER_TEST !== 'wasm') return `the backend under test is ${BACKEND_UNDER_TEST}`;
+  setNativeKernelsEnabled(true);
+  const why = nativeKernelsError();
+  setNativeKernelsEnabled(undefined);
+  return why;
+}
+
+/**
+ * Declares a suite once per kernel set of the backend under test: on wasm,
+ * with the wasm kernels (XNNPACK and the fill-ins, the native kernels off)
+ * and with absnas's native kernels (where the addon is built; that suite
+ * also checks that the native kernels did run). Elsewhere, once.
+ */
+export function describeKernelSets(title: string, body: () => void): void {
+  if (BACKEND_UNDER_TEST !== 'wasm') {
+    describe(title, body);
+    return;
+  }
+  describe(`${title} [wasm kernels]`, () => {
+    beforeAll(() => setNativeKernelsEnabled(false));
+    afterAll(() => setNativeKernelsEnabled(undefined));
+    body();
+  });
+  const why = nativeUnavailable();
+  if (why !== '') {
+    if (process.env.ABSNAS_NATIVE_REQUIRED === '1') {
+      test(`${title} [native kernels]`, () => {
+        throw new Error(`the native kernels are required (ABSNAS_NATIVE_REQUIRED=1) but unavailable: ${why}`);
+      });
+    } else {
+      test.skip(`${title} [native kernels]: ${why}`, () => undefined);
+    }
+    return;
+  }
+  describe(`${title} [native kernels]`, () => {
+    let calls = 0;
+    beforeAll(() => {
+      setNativeKernelsEnabled(true);
+      calls = nativeKernelCalls();
+    });
+    afterAll(() => setNativeKernelsEnabled(undefined));
+    body();
+    test('the native kernels ran', () => expect(nativeKernelCalls()).toBeGreaterThan(calls));
+  });
+}
 
 /** A tensor read back: its values and shape. */
 export interface Read {

@@ -5,7 +5,7 @@
  * Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, setSplitThreshold, setWasmHelperEnabled, waitForHelper, wasmHelperJobs, wasmThreadsRequested } from '../../src/backend';
+import { selectBackend, setNativeKernelsEnabled, setSplitThreshold, setWasmHelperEnabled, waitForHelper, wasmHelperJobs, wasmThreadsRequested } from '../../src/backend';
 import { expectConv2dMatchesReference, explicitPad, Pad } from './helpers';
 import { Shape4 } from './reference';
 
@@ -16,12 +16,15 @@ const describeSplit = threaded ? describe.skip : describe;
 beforeAll(async () => {
   await selectBackend('wasm');
   if (threaded) return;
+  // the split wraps the wasm kernels, which the native ones (when built) would take over
+  setNativeKernelsEnabled(false);
   setWasmHelperEnabled(true);
   setSplitThreshold(0);
   expect(waitForHelper()).toBe(true);
 });
 
 afterAll(() => {
+  setNativeKernelsEnabled(undefined);
   setSplitThreshold();
   setWasmHelperEnabled(undefined);
 });

@@ -39,6 +39,36 @@ export function fillIn(kernelName: string, kernelFunc: (args: KernelArgs) => tf.
   };
 }
 
+/** A kernel function as the fill-ins see it. */
+export type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
+
+/**
+ * Replaces each named kernel registered now for 'wasm' with wrap(name, it),
+ * keeping its setup/dispose functions and fill-in mark; `marker` tags the
+ * wrapped config so that a second call (or a second copy of this module)
+ * leaves it alone. Returns the names wrapped now.
+ */
+export function wrapWasmKernels(names: readonly string[], marker: symbol, wrap: (name: string, inner: WasmKernelFunc) => WasmKernelFunc): string[] {
+  const done: string[] = [];
+  for (const name of names) {
+    const current = tf.getKernel(name, 'wasm') as (FillInConfig & { [k: symbol]: unknown }) | undefined;
+    if (current == null || current[marker]) continue;
+    const config: FillInConfig & { [k: symbol]: unknown } = {
+      kernelName: name,
+      backendName: 'wasm',
+      setupFunc: current.setupFunc,
+      disposeFunc: current.disposeFunc,
+      kernelFunc: wrap(name, current.kernelFunc as unknown as WasmKernelFunc) as unknown as tf.KernelFunc,
+      [marker]: true,
+    };
+    if (current[FILL_IN_MARK]) config[FILL_IN_MARK] = true;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+    done.push(name);
+  }
+  return done;
+}
+
 /** The named inputs of a kernel call; throws if one is missing. */
 export function need(kernelName: string, inputs: tf.NamedTensorInfoMap, ...names: string[]): tf.TensorInfo[] {
   return names.map((name) => {

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { f32, FILL_IN_MARK, FillInConfig, KernelArgs, need } from '../kernels/common';
+import { f32, KernelArgs, need, WasmKernelFunc as KernelFunc, wrapWasmKernels } from '../kernels/common';
 import { post, readyHelper } from './helper';
 
 /** Below this many multiply-adds a kernel is not split (the copies and the hand-over would eat the gain). */
@@ -24,7 +24,6 @@ export function setSplitThreshold(macs: number = SPLIT_MIN_MACS): void {
   minMacs = macs;
 }
 
-type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 /** Rows [from, to) of a float32 NHWC tensor, as a new wasm tensor. */
 function rows(backend: BackendWasm, t: tf.TensorInfo, from: number, to: number): tf.TensorInfo {
@@ -154,22 +153,5 @@ const WRAPPED = Symbol.for('absnas.wasmSplit');
  * after registerWasmFillIns.
  */
 export function registerWasmSplitKernels(): string[] {
-  const done: string[] = [];
-  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
-    const current = tf.getKernel(name, 'wasm') as (tf.KernelConfig & { [WRAPPED]?: true; [FILL_IN_MARK]?: true }) | undefined;
-    if (current == null || current[WRAPPED]) continue;
-    const config: FillInConfig & { [WRAPPED]?: true } = {
-      kernelName: name,
-      backendName: 'wasm',
-      setupFunc: current.setupFunc,
-      disposeFunc: current.disposeFunc,
-      kernelFunc: split(name, current.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc,
-      [WRAPPED]: true,
-    };
-    if (current[FILL_IN_MARK]) config[FILL_IN_MARK] = true;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(config);
-    done.push(name);
-  }
-  return done;
+  return wrapWasmKernels(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'], WRAPPED, split);
 }

@@ -1,0 +1,215 @@
+// absnas native CPU kernels: the Node binding (N-API).
+//
+// The wasm backend keeps every tensor in one WebAssembly.Memory; JS passes
+// Float32Array views of that memory, so the kernels read and write the
+// tensors in place, without copies across the boundary. Every call checks
+// the operand lengths against the geometry before touching memory.
+//
+// Exports:
+//   conv(kind, dims, a, b, out), depthwise(kind, dims, a, b, out)
+//     kind 0 forward (x, filter -> y), 1 input gradient (dy, filter -> dx),
+//     2 filter gradient (x, dy -> dW); dims: Int32Array of the 17 ConvDims
+//     fields (convolution.h)
+//   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd)
+//   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
+//   info() -> { version, isa, threads }   setThreads(n)
+#include <node_api.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "batch_norm.h"
+#include "convolution.h"
+
+namespace {
+
+napi_value throw_error(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, ("absnas native: " + message).c_str());
+  return nullptr;
+}
+
+// The arguments of a call; false (with a JS error thrown) when their count differs.
+bool arguments(napi_env env, napi_callback_info info, size_t count, napi_value* args) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc == count) return true;
+  throw_error(env, "expected " + std::to_string(count) + " arguments, got " + std::to_string(argc));
+  return false;
+}
+
+// A Float32Array of exactly `want` values (or null where allowed).
+bool floats(napi_env env, napi_value v, size_t want, const char* what, float** data, bool nullable = false) {
+  napi_valuetype vt;
+  napi_typeof(env, v, &vt);
+  if (nullable && vt == napi_null) {
+    *data = nullptr;
+    return true;
+  }
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* raw = nullptr;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, &length, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array) {
+    throw_error(env, std::string(what) + " must be a Float32Array");
+    return false;
+  }
+  if (length != want) {
+    throw_error(env, std::string(what) + " has " + std::to_string(length) + " values, expected " + std::to_string(want));
+    return false;
+  }
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+bool integer(napi_env env, napi_value v, const char* what, int64_t lo, int64_t* out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok || *out < lo) {
+    throw_error(env, std::string(what) + " must be an integer >= " + std::to_string(lo));
+    return false;
+  }
+  return true;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    f();
+  } catch (const dnnl::error& e) {
+    return throw_error(env, std::string("oneDNN: ") + e.what() + " (status " + std::to_string(int(e.status)) + ")");
+  } catch (const std::exception& e) {
+    return throw_error(env, e.what());
+  }
+  return nullptr;
+}
+
+napi_value convolution(napi_env env, napi_callback_info info, bool depthwise) {
+  napi_value args[5];
+  if (!arguments(env, info, 5, args)) return nullptr;
+  int64_t kind = -1;
+  if (!integer(env, args[0], "kind", 0, &kind) || kind > 2) {
+    return throw_error(env, "kind must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
+  }
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* raw = nullptr;
+  napi_is_typedarray(env, args[1], &is_typed);
+  if (!is_typed || napi_get_typedarray_info(env, args[1], &type, &count, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || count != 17) {
+    return throw_error(env, "dims must be an Int32Array of 17 values");
+  }
+  absnas::ConvDims d;
+  std::memcpy(&d, raw, sizeof(d));
+  if (d.n < 1 || d.ih < 1 || d.iw < 1 || d.ic < 1 || d.oh < 1 || d.ow < 1 || d.oc < 1 || d.kh < 1 || d.kw < 1 ||
+      d.sh < 1 || d.sw < 1 || d.dh < 1 || d.dw < 1 || d.pt < 0 || d.pl < 0 || d.pb < 0 || d.pr < 0 ||
+      (depthwise && d.oc % d.ic != 0)) {
+    return throw_error(env, "invalid convolution dims");
+  }
+  const size_t x_len = size_t(d.n) * d.ih * d.iw * d.ic;
+  const size_t y_len = size_t(d.n) * d.oh * d.ow * d.oc;
+  const size_t w_len = size_t(d.kh) * d.kw * (depthwise ? size_t(d.oc) : size_t(d.ic) * d.oc);
+  const size_t want[3][3] = {{x_len, w_len, y_len}, {y_len, w_len, x_len}, {x_len, y_len, w_len}};
+  const char* names[3][3] = {{"x", "filter", "y"}, {"dy", "filter", "dx"}, {"x", "dy", "dW"}};
+  float* p[3];
+  for (int i = 0; i < 3; i++) {
+    if (!floats(env, args[2 + i], want[kind][i], names[kind][i], &p[i])) return nullptr;
+  }
+  return guarded(env, [&] { absnas::convolution(int(kind), depthwise, d, p[0], p[1], p[2]); });
+}
+
+napi_value conv(napi_env env, napi_callback_info info) { return convolution(env, info, false); }
+napi_value depthwise(napi_env env, napi_callback_info info) { return convolution(env, info, true); }
+
+napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
+  napi_value args[10];
+  if (!arguments(env, info, 10, args)) return nullptr;
+  int64_t rows, c;
+  double eps;
+  if (!integer(env, args[0], "rows", 1, &rows) || !integer(env, args[1], "c", 1, &c)) return nullptr;
+  if (napi_get_value_double(env, args[5], &eps) != napi_ok || !(eps >= 0)) return throw_error(env, "eps must be >= 0");
+  const size_t n = size_t(rows) * size_t(c);
+  float *x, *gamma, *beta, *y, *mean, *variance, *inv_std;
+  if (!floats(env, args[2], n, "x", &x) || !floats(env, args[3], c, "gamma", &gamma, true) ||
+      !floats(env, args[4], c, "beta", &beta, true) || !floats(env, args[6], n, "y", &y) ||
+      !floats(env, args[7], c, "mean", &mean) || !floats(env, args[8], c, "variance", &variance) ||
+      !floats(env, args[9], c, "invStd", &inv_std)) {
+    return nullptr;
+  }
+  if ((gamma == nullptr) != (beta == nullptr)) return throw_error(env, "give gamma and beta together, or neither");
+  return guarded(env, [&] {
+    absnas::batch_norm_forward(rows, int(c), x, gamma, beta, float(eps), y, mean, variance, inv_std);
+  });
+}
+
+napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
+  napi_value args[10];
+  if (!arguments(env, info, 10, args)) return nullptr;
+  int64_t rows, c;
+  if (!integer(env, args[0], "rows", 1, &rows) || !integer(env, args[1], "c", 1, &c)) return nullptr;
+  const size_t n = size_t(rows) * size_t(c);
+  float *dy, *x, *mean, *inv_std, *gamma, *dx, *sum_dy, *sum_dy_xhat;
+  if (!floats(env, args[2], n, "dy", &dy) || !floats(env, args[3], n, "x", &x) ||
+      !floats(env, args[4], c, "mean", &mean) || !floats(env, args[5], c, "invStd", &inv_std) ||
+      !floats(env, args[6], c, "gamma", &gamma, true) || !floats(env, args[7], n, "dx", &dx) ||
+      !floats(env, args[8], c, "sumDy", &sum_dy) || !floats(env, args[9], c, "sumDyXhat", &sum_dy_xhat)) {
+    return nullptr;
+  }
+  return guarded(env, [&] {
+    absnas::batch_norm_backward(rows, int(c), dy, x, mean, inv_std, gamma, dx, sum_dy, sum_dy_xhat);
+  });
+}
+
+napi_value set_threads(napi_env env, napi_callback_info info) {
+  napi_value arg;
+  if (!arguments(env, info, 1, &arg)) return nullptr;
+  int64_t n;
+  if (!integer(env, arg, "threads", 1, &n)) return nullptr;
+  omp_set_num_threads(int(n));
+  return nullptr;
+}
+
+napi_value info_of(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  const std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  const char* isa = "unknown";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: isa = "sse4.1"; break;
+    case dnnl::cpu_isa::avx: isa = "avx"; break;
+    case dnnl::cpu_isa::avx2: isa = "avx2"; break;
+    case dnnl::cpu_isa::avx2_vnni: isa = "avx2_vnni"; break;
+    case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
+    default: break;
+  }
+  napi_value out, s_version, s_isa, n_threads;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, version.c_str(), NAPI_AUTO_LENGTH, &s_version);
+  napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &s_isa);
+  napi_create_int32(env, omp_get_max_threads(), &n_threads);
+  napi_set_named_property(env, out, "version", s_version);
+  napi_set_named_property(env, out, "isa", s_isa);
+  napi_set_named_property(env, out, "threads", n_threads);
+  return out;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"conv", nullptr, conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"depthwise", nullptr, depthwise, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,111 @@
+/**
+ * absnas's optional native CPU kernels (core/native/: convolutions through
+ * oneDNN, batch norm; AVX2/AVX-512, all cores), built by `npm install` where
+ * g++ and libdnnl-dev are present (core/native/build.js). They serve the wasm
+ * backend: the kernels read and write the wasm heap in place through
+ * Float32Array views (see convolutions.ts, batch-norm.ts).
+ *
+ * ABSNAS_NATIVE=0 turns them off; ABSNAS_NATIVE_THREADS=<n> sets their thread
+ * count (default: one per core). They are off beside tfjs's threaded wasm
+ * build, whose heap is shared memory and whose own threads use the cores.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { wasmThreadsActive } from '../wasm-threads';
+
+export interface Addon {
+  conv(kind: number, dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  depthwise(kind: number, dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  batchNormForward(
+    rows: number, c: number, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number,
+    y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array,
+  ): void;
+  batchNormBackward(
+    rows: number, c: number, dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array,
+    gamma: Float32Array | null, dx: Float32Array, sumDy: Float32Array, sumDyXhat: Float32Array,
+  ): void;
+  setThreads(n: number): void;
+  info(): { version: string; isa: string; threads: number };
+}
+
+/** What the native kernels are: the oneDNN version, the instruction set it runs and its threads. */
+export interface NativeKernelsInfo {
+  library: string;
+  isa: string;
+  threads: number;
+}
+
+/** Where the build puts the addon (core/native/build/), seen from src/ or dist/. */
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '../../../native/build/absnas_native.node');
+
+let addon: Addon | null | undefined;
+let loadError = '';
+let enabledOverride: boolean | undefined;
+/** Kernel calls the addon has run in this process. */
+let calls = 0;
+
+function load(): Addon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (!fs.existsSync(NATIVE_ADDON_PATH)) {
+    loadError = `not built (${NATIVE_ADDON_PATH} is missing; see core/native/build.js)`;
+    return null;
+  }
+  try {
+    // a native module: loaded by Node's own require, not a bundler's
+    const nodeRequire = eval('require') as NodeRequire;
+    addon = nodeRequire(NATIVE_ADDON_PATH) as Addon;
+    const env = process.env.ABSNAS_NATIVE_THREADS;
+    if (env != null && env !== '') {
+      const n = Number(env);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`ABSNAS_NATIVE_THREADS must be a positive integer, got '${env}'`);
+      addon.setThreads(n);
+    }
+  } catch (e) {
+    addon = null;
+    loadError = e instanceof Error ? e.message : String(e);
+  }
+  return addon;
+}
+
+/** Turns the native kernels on or off for this process; undefined restores the default (ABSNAS_NATIVE). */
+export function setNativeKernelsEnabled(on: boolean | undefined): void {
+  enabledOverride = on;
+}
+
+function wanted(): boolean {
+  if (enabledOverride !== undefined) return enabledOverride;
+  return process.env.ABSNAS_NATIVE !== '0';
+}
+
+/** The addon when the native kernels are to run now, else null. */
+export function nativeAddon(): Addon | null {
+  // the threaded wasm build's heap is shared memory, and its own threads use the cores
+  if (!wanted() || wasmThreadsActive() > 0) return null;
+  return load();
+}
+
+/** The native kernels in use, or null with the reason in nativeKernelsError(). */
+export function nativeKernelsInfo(): NativeKernelsInfo | null {
+  const a = nativeAddon();
+  if (a == null) return null;
+  const i = a.info();
+  return { library: `oneDNN ${i.version}`, isa: i.isa, threads: i.threads };
+}
+
+/** Why the native kernels are not in use ('' when they are). */
+export function nativeKernelsError(): string {
+  if (!wanted()) return 'turned off (ABSNAS_NATIVE=0)';
+  if (wasmThreadsActive() > 0) return "off beside tfjs's threaded wasm build";
+  return load() == null ? loadError : '';
+}
+
+/** How many kernel calls the native kernels have run in this process. */
+export function nativeKernelCalls(): number {
+  return calls;
+}
+
+/** Counts one native kernel call (for nativeKernelCalls). */
+export function countNativeCall(): void {
+  calls++;
+}

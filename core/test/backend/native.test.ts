@@ -1,0 +1,123 @@
+/**
+ * absnas's native kernels (core/native) beyond the shared gradient suites
+ * (conv2d-grad, depthwise-grad and batch-norm run every case with them too):
+ * argument checks that fail clearly before any memory is touched, bitwise
+ * repeatability, batch norm on inputs that defeat a one-pass variance, and
+ * the switch that turns them off. Skipped where the addon is not built
+ * (a failure instead under ABSNAS_NATIVE_REQUIRED=1, as in CI).
+ */
+import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
+import { BACKEND_UNDER_TEST, evaluate, expectClose, randomPair } from './helpers';
+import { batchNorm, batchNormGrad, Shape4 } from './reference';
+
+const built = BACKEND_UNDER_TEST === 'wasm' && fs.existsSync(NATIVE_ADDON_PATH) && (setNativeKernelsEnabled(true), nativeKernelsError() === '');
+setNativeKernelsEnabled(undefined);
+const required = process.env.ABSNAS_NATIVE_REQUIRED === '1' && BACKEND_UNDER_TEST === 'wasm';
+const describeNative = built || required ? describe : describe.skip;
+
+interface Addon {
+  conv(kind: number, dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  batchNormForward(...args: unknown[]): void;
+}
+
+describeNative('native kernels', () => {
+  let addon: Addon;
+  beforeAll(() => {
+    if (!built) throw new Error(`the native kernels are required (ABSNAS_NATIVE_REQUIRED=1) but unavailable: ${nativeKernelsError()}`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(NATIVE_ADDON_PATH) as Addon;
+  });
+  afterEach(() => setNativeKernelsEnabled(undefined));
+
+  test('are in use on wasm, and report oneDNN and the instruction set', () => {
+    const info = nativeKernelsInfo();
+    expect(info).not.toBeNull();
+    expect(info?.library).toMatch(/^oneDNN 2\.\d+\.\d+$/);
+    expect(info?.threads).toBeGreaterThanOrEqual(1);
+    expect(nativeBatchNormActive()).toBe(true);
+  });
+
+  test('ABSNAS_NATIVE-style switch: off means the wasm kernels run', async () => {
+    setNativeKernelsEnabled(false);
+    expect(nativeKernelsInfo()).toBeNull();
+    expect(nativeKernelsError()).toMatch(/turned off/);
+    expect(nativeBatchNormActive()).toBe(false);
+    const calls = nativeKernelCalls();
+    const o = await evaluate(() => ({ y: tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 2]) as tf.Tensor4D, 1, 'same') }));
+    expect(o.y.values[(1 * 4 + 1) * 2]).toBe(18); // pixel (1, 1): 3 x 3 taps x 2 channels of ones
+    expect(nativeKernelCalls()).toBe(calls);
+  });
+
+  test('operand lengths and dims are checked before any memory is touched', () => {
+    // x [1, 3, 3, 1], filter [2, 2, 1, 1], y [1, 2, 2, 1]
+    const dims = Int32Array.of(1, 3, 3, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    const w = Float32Array.of(1, 0, 0, 1);
+    const y = new Float32Array(4);
+    addon.conv(0, dims, x, w, y);
+    expect(Array.from(y)).toEqual([6, 8, 12, 14]); // x[i][j] + x[i+1][j+1]
+    expect(() => addon.conv(0, dims, x, w, new Float32Array(5))).toThrow(/absnas native: y has 5 values, expected 4/);
+    expect(() => addon.conv(0, dims, x.subarray(1), w, y)).toThrow(/x has 8 values, expected 9/);
+    expect(() => addon.conv(0, dims, x, new Float64Array(4) as unknown as Float32Array, y)).toThrow(/filter must be a Float32Array/);
+    expect(() => addon.conv(3, dims, x, w, y)).toThrow(/kind must be 0/);
+    expect(() => addon.conv(0, dims.subarray(1), x, w, y)).toThrow(/17 values/);
+    const negative = Int32Array.from(dims);
+    negative[13] = -1;
+    expect(() => addon.conv(0, negative, x, w, y)).toThrow(/invalid convolution dims/);
+    // an output size that does not follow from the geometry: oneDNN's error, named as such
+    const wrong = Int32Array.from(dims);
+    wrong[4] = 1;
+    expect(() => addon.conv(0, wrong, x, w, new Float32Array(2))).toThrow(/absnas native: oneDNN/);
+    expect(() => addon.batchNormForward(4, 2, new Float32Array(8), null, new Float32Array(2), 1e-5, new Float32Array(8), new Float32Array(2), new Float32Array(2), new Float32Array(2))).toThrow(
+      /gamma and beta together/,
+    );
+  });
+
+  test('a training step repeats bitwise (forward, both gradients, batch norm)', async () => {
+    const run = () =>
+      evaluate(() => {
+        const x = randomPair([8, 12, 12, 16], 3).t as tf.Tensor4D;
+        const w = randomPair([3, 3, 16, 32], 4).t as tf.Tensor4D;
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same');
+          const n = batchNormTrain(y, undefined, undefined, 1e-5);
+          n.mean.dispose();
+          n.variance.dispose();
+          return tf.sum(tf.square(n.y));
+        })([x, w]);
+        return { dx: g[0], dw: g[1] };
+      });
+    const calls = nativeKernelCalls();
+    const a = await run();
+    const b = await run();
+    // conv, conv input and filter gradients, batch norm and its gradient
+    expect(nativeKernelCalls() - calls).toBeGreaterThanOrEqual(2 * 5);
+    expect(Buffer.from(a.dx.values.buffer).equals(Buffer.from(b.dx.values.buffer))).toBe(true);
+    expect(Buffer.from(a.dw.values.buffer).equals(Buffer.from(b.dw.values.buffer))).toBe(true);
+  });
+
+  test('batch norm of an input far from zero keeps its digits (two-pass statistics; vs float64)', async () => {
+    const shape: Shape4 = [16, 8, 8, 4];
+    const o = await evaluate(() => {
+      const x = randomPair(shape, 21, 100, 101);
+      const r = randomPair(shape, 22);
+      const out = batchNormTrain(x.t as tf.Tensor4D, undefined, undefined, 1e-5);
+      const dx = tf.grad((a: tf.Tensor) => {
+        const s = batchNormTrain(a as tf.Tensor4D, undefined, undefined, 1e-5);
+        s.mean.dispose();
+        s.variance.dispose();
+        return tf.sum(tf.mul(s.y, r.t));
+      })(x.t);
+      return { y: out.y, mean: out.mean, variance: out.variance, dx, xv: x.v, rv: r.v };
+    });
+    const ref = batchNorm(o.xv, shape, 1e-5);
+    const grad = batchNormGrad(o.xv, shape, o.rv, 1e-5);
+    // a one-pass float32 variance (E[x^2] - E[x]^2 with x^2 ~ 1e4) would be off by ~1e-3 of 0.083
+    expectClose('forward', o.y.values, ref.y);
+    expectClose('mean', o.mean.values, ref.mean, 1e-6);
+    expectClose('variance', o.variance.values, ref.variance, 1e-6);
+    expectClose('dx', o.dx.values, grad.dx);
+  });
+});
