@@ -23,7 +23,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerDilatedConvGradients } from './conv-gradients';
 import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
-import { nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, registerNativeKernels } from './native';
+import { NATIVE_ADDON_PATH, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, registerNativeKernels } from './native';
 import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
 import { prepareWasmBackend, restoreStockWasm, wasmThreadsError } from './wasm-threads';
@@ -238,6 +238,10 @@ async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: st
   }
   const native = nativeKernelsInfo() ?? undefined;
   const nativeError = native ? undefined : nativeKernelsError();
+  // built but not usable (a load error, a bad ABSNAS_NATIVE_THREADS, the threaded build): say so
+  if (nativeError && fs.existsSync(NATIVE_ADDON_PATH) && process.env.ABSNAS_NATIVE !== '0') {
+    warnings.push(`absnas's native kernels are not used: ${nativeError}`);
+  }
   return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount(), native, nativeError }, error: '' };
 }
 

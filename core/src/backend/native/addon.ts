@@ -52,9 +52,8 @@ function load(): Addon | null {
     return null;
   }
   try {
-    // a native module: loaded by Node's own require, not a bundler's
-    const nodeRequire = eval('require') as NodeRequire;
-    addon = nodeRequire(NATIVE_ADDON_PATH) as Addon;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(NATIVE_ADDON_PATH) as Addon;
     const env = process.env.ABSNAS_NATIVE_THREADS;
     if (env != null && env !== '') {
       const n = Number(env);

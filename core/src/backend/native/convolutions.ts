@@ -40,6 +40,10 @@ function native(kernelName: string, inner: KernelFunc): KernelFunc {
     const xShape = kind === 1 ? (attrs.inputShape as number[]) : a.shape;
     const filterShape = kind === 2 ? (attrs.filterShape as number[]) : b.shape;
     const info = convInfo(kernelName, xShape, filterShape, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, depthwise);
+    // an empty tensor: nothing for oneDNN to do, the wrapped kernel handles it
+    if (info.batchSize === 0 || info.outHeight <= 0 || info.outWidth <= 0 || info.inChannels === 0 || info.outChannels === 0) {
+      return inner(args);
+    }
     const p = info.padInfo;
     // oneDNN's output size is floor((in + pads - effective filter) / stride) + 1; anything else stays with the inner kernel
     const fits = (inSize: number, pad0: number, pad1: number, eff: number, stride: number, out: number) =>
