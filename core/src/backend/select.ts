@@ -26,7 +26,7 @@ import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './sel
 import { NATIVE_ADDON_PATH, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, registerNativeKernels } from './native';
 import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
-import { prepareWasmBackend, restoreStockWasm, wasmThreadsError } from './wasm-threads';
+import { prepareWasmBackend, restoreStockWasm, wasmThreadsActive, wasmThreadsError } from './wasm-threads';
 import { describeAdapter, probeWebgpu, WebgpuAdapter } from './webgpu';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -238,8 +238,9 @@ async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: st
   }
   const native = nativeKernelsInfo() ?? undefined;
   const nativeError = native ? undefined : nativeKernelsError();
-  // built but not usable (a load error, a bad ABSNAS_NATIVE_THREADS, the threaded build): say so
-  if (nativeError && fs.existsSync(NATIVE_ADDON_PATH) && process.env.ABSNAS_NATIVE !== '0') {
+  // built but not loadable (a load error, a bad ABSNAS_NATIVE_THREADS): say so. (Off beside the
+  // threaded build, or by ABSNAS_NATIVE=0, is a choice, which doctor reports.)
+  if (nativeError && fs.existsSync(NATIVE_ADDON_PATH) && process.env.ABSNAS_NATIVE !== '0' && wasmThreadsActive() === 0) {
     warnings.push(`absnas's native kernels are not used: ${nativeError}`);
   }
   return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount(), native, nativeError }, error: '' };
