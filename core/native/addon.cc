@@ -12,6 +12,7 @@
 //     fields (convolution.h)
 //   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd)
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
+//   reluBackward(dy, x, dx)
 //   info() -> { version, isa, threads }   setThreads(n)
 #include <node_api.h>
 #include <omp.h>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <string>
 
+#include "activation.h"
 #include "batch_norm.h"
 #include "convolution.h"
 
@@ -162,6 +164,20 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value relu_backward(napi_env env, napi_callback_info info) {
+  napi_value args[3];
+  if (!arguments(env, info, 3, args)) return nullptr;
+  float *dy, *x, *dx;
+  size_t n = 0;
+  bool is_typed = false;
+  napi_is_typedarray(env, args[0], &is_typed);
+  if (is_typed) napi_get_typedarray_info(env, args[0], nullptr, &n, nullptr, nullptr, nullptr);
+  if (!floats(env, args[0], n, "dy", &dy) || !floats(env, args[1], n, "x", &x) || !floats(env, args[2], n, "dx", &dx)) {
+    return nullptr;
+  }
+  return guarded(env, [&] { absnas::relu_backward(long(n), dy, x, dx); });
+}
+
 napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value arg;
   if (!arguments(env, info, 1, &arg)) return nullptr;
@@ -203,6 +219,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"depthwise", nullptr, depthwise, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -75,6 +75,28 @@ describeNative('native kernels', () => {
     );
   });
 
+  test('the ReLU gradient: dy where x > 0, else 0 (x = 0 and large tensors included), as tfjs computes it', async () => {
+    const shape = [4, 64, 64, 8]; // 131,072 values: both threads take a block
+    const x = randomPair(shape, 31);
+    const dy = randomPair(shape, 32);
+    const xv = Float32Array.from(x.v);
+    for (let i = 0; i < xv.length; i += 97) xv[i] = 0; // ties at 0: gradient 0
+    const run = () =>
+      evaluate(() => {
+        const xt = tf.tensor(xv, shape);
+        return { dx: tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy.t)))(xt) };
+      });
+    const calls = nativeKernelCalls();
+    const native = await run();
+    expect(nativeKernelCalls()).toBeGreaterThan(calls);
+    const want = Float64Array.from(xv, (v, i) => (v > 0 ? dy.v[i] : 0));
+    expect(Array.from(native.dx.values, (v) => v + 0)).toEqual(Array.from(want)); // exact (v + 0: -0 as 0)
+    setNativeKernelsEnabled(false);
+    const stock = await run();
+    expect(Array.from(stock.dx.values, (v) => v + 0)).toEqual(Array.from(want));
+    tf.dispose([x.t, dy.t]);
+  });
+
   test('a training step repeats bitwise (forward, both gradients, batch norm)', async () => {
     const run = () =>
       evaluate(() => {

@@ -1,18 +1,22 @@
 /** absnas's native CPU kernels for the wasm backend (see addon.ts). */
 import { registerNativeBatchNorm } from './batch-norm';
 import { registerNativeConvolutions } from './convolutions';
+import { registerNativeReluGradient } from './relu';
 
 export type { NativeKernelsInfo } from './addon';
 export { NATIVE_ADDON_PATH, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from './addon';
 export { NATIVE_CONVOLUTIONS } from './convolutions';
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, nativeBatchNormActive } from './batch-norm';
+export { RELU_GRAD } from './relu';
 
 /**
  * Registers the native kernels for 'wasm': the convolution wrappers (after the
- * fill-ins and the helper-thread split) and the batch-norm kernels. They run
+ * fill-ins and the helper-thread split), the batch-norm kernels and the ReLU
+ * gradient (a global gradient config that uses them only on wasm). They run
  * only while the addon is in use (nativeKernelsInfo() != null). Idempotent.
  */
 export function registerNativeKernels(): void {
   registerNativeConvolutions();
   registerNativeBatchNorm();
+  registerNativeReluGradient();
 }

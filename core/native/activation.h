@@ -1,0 +1,9 @@
+// Activation gradients over float32 tensors (see activation.cc).
+#pragma once
+
+namespace absnas {
+
+// dx = dy where x > 0, else +0 (the ReLU gradient, as PyTorch's threshold_backward; 0 at x == 0).
+void relu_backward(long n, const float* dy, const float* x, float* dx);
+
+}  // namespace absnas
