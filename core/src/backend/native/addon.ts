@@ -50,7 +50,9 @@ function load(): Addon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (!fs.existsSync(NATIVE_ADDON_PATH)) {
-    loadError = `not built (${NATIVE_ADDON_PATH} is missing; see core/native/build.js)`;
+    loadError =
+      `not built (${NATIVE_ADDON_PATH} is missing): install a C++ compiler and oneDNN 2.x ` +
+      '(Debian/Ubuntu: apt-get install g++ libdnnl-dev), then run `node core/native/build.js` or `npm rebuild @absnas/core`';
     return null;
   }
   try {
