@@ -13,17 +13,20 @@
 //   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd)
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
 //   reluBackward(dy, x, dx)
+//   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
 //   info() -> { version, isa, threads }   setThreads(n)
 #include <node_api.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "activation.h"
 #include "batch_norm.h"
 #include "convolution.h"
+#include "pooling.h"
 
 namespace {
 
@@ -67,6 +70,24 @@ bool floats(napi_env env, napi_value v, size_t want, const char* what, float** d
   return true;
 }
 
+// A geometry struct of int fields (ConvDims, PoolDims) from an Int32Array of exactly that many values.
+template <typename Dims>
+bool int_fields(napi_env env, napi_value v, Dims* out) {
+  constexpr size_t fields = sizeof(Dims) / sizeof(int32_t);
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* raw = nullptr;
+  napi_is_typedarray(env, v, &is_typed);
+  if (!is_typed || napi_get_typedarray_info(env, v, &type, &count, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || count != fields) {
+    throw_error(env, "dims must be an Int32Array of " + std::to_string(fields) + " values");
+    return false;
+  }
+  std::memcpy(out, raw, sizeof(Dims));
+  return true;
+}
+
 bool integer(napi_env env, napi_value v, const char* what, int64_t lo, int64_t* out) {
   if (napi_get_value_int64(env, v, out) != napi_ok || *out < lo) {
     throw_error(env, std::string(what) + " must be an integer >= " + std::to_string(lo));
@@ -94,17 +115,8 @@ napi_value convolution(napi_env env, napi_callback_info info, bool depthwise) {
   if (!integer(env, args[0], "kind", 0, &kind) || kind > 2) {
     return throw_error(env, "kind must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
   }
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t count = 0;
-  void* raw = nullptr;
-  napi_is_typedarray(env, args[1], &is_typed);
-  if (!is_typed || napi_get_typedarray_info(env, args[1], &type, &count, &raw, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || count != 17) {
-    return throw_error(env, "dims must be an Int32Array of 17 values");
-  }
   absnas::ConvDims d;
-  std::memcpy(&d, raw, sizeof(d));
+  if (!int_fields(env, args[1], &d)) return nullptr;
   if (d.n < 1 || d.ih < 1 || d.iw < 1 || d.ic < 1 || d.oh < 1 || d.ow < 1 || d.oc < 1 || d.kh < 1 || d.kw < 1 ||
       d.sh < 1 || d.sw < 1 || d.dh < 1 || d.dw < 1 || d.pt < 0 || d.pl < 0 || d.pb < 0 || d.pr < 0 ||
       (depthwise && d.oc % d.ic != 0)) {
@@ -178,6 +190,25 @@ napi_value relu_backward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] { absnas::relu_backward(long(n), dy, x, dx); });
 }
 
+napi_value max_pool_backward(napi_env env, napi_callback_info info) {
+  napi_value args[4];
+  if (!arguments(env, info, 4, args)) return nullptr;
+  absnas::PoolDims d;
+  if (!int_fields(env, args[0], &d)) return nullptr;
+  if (d.n < 1 || d.h < 1 || d.w < 1 || d.c < 1 || d.oh < 1 || d.ow < 1 || d.sh < 1 || d.sw < 1 || d.dh < 1 ||
+      d.dw < 1 || d.kh < 1 || d.kw < 1) {
+    return throw_error(env, "invalid pooling dims");
+  }
+  const size_t x_len = size_t(d.n) * d.h * d.w * d.c;
+  const size_t y_len = size_t(d.n) * d.oh * d.ow * d.c;
+  float *x, *dy, *dx;
+  if (!floats(env, args[1], x_len, "x", &x) || !floats(env, args[2], y_len, "dy", &dy) ||
+      !floats(env, args[3], x_len, "dx", &dx)) {
+    return nullptr;
+  }
+  return guarded(env, [&] { absnas::max_pool_backward(d, x, dy, dx); });
+}
+
 napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value arg;
   if (!arguments(env, info, 1, &arg)) return nullptr;
@@ -220,6 +251,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolBackward", nullptr, max_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

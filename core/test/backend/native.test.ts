@@ -97,6 +97,32 @@ describeNative('native kernels', () => {
     tf.dispose([x.t, dy.t]);
   });
 
+  test('the max-pool gradient is bitwise the wasm fill-in (padding, strides, ties, negative windows)', async () => {
+    const shape: Shape4 = [5, 13, 11, 6];
+    const xv = Float32Array.from(randomPair(shape, 41, -2, 1).v, (v, i) => (i % 7 === 0 ? 0.5 : Math.round(v * 4) / 4)); // many ties
+    const dy = (out: number[]) => randomPair(out, 42).t;
+    const grads = () =>
+      evaluate(() => {
+        const out: Record<string, tf.Tensor> = {};
+        for (const [k, s, pad] of [[3, 1, 'same'], [3, 2, 'valid'], [2, 2, 'same'], [3, 2, 1]] as const) {
+          const x = tf.tensor(xv, shape) as tf.Tensor4D;
+          const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, pad);
+          out[`k${k}s${s}${pad}`] = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy(f(x).shape))))(x);
+        }
+        return out;
+      });
+    const calls = nativeKernelCalls();
+    const native = await grads();
+    expect(nativeKernelCalls() - calls).toBeGreaterThanOrEqual(4);
+    setNativeKernelsEnabled(false);
+    const wasm = await grads();
+    for (const k of Object.keys(native)) {
+      const a = native[k] as { values: Float32Array };
+      const b = wasm[k] as { values: Float32Array };
+      expect(Buffer.from(a.values.buffer).equals(Buffer.from(b.values.buffer))).toBe(true);
+    }
+  });
+
   test('a training step repeats bitwise (forward, both gradients, batch norm)', async () => {
     const run = () =>
       evaluate(() => {

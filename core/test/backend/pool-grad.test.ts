@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { avgPoolGradByDepthwise } from '../../src/backend';
-import { BACKEND_UNDER_TEST, counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair } from './helpers';
+import { BACKEND_UNDER_TEST, counts, describeKernelSets, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair } from './helpers';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad, PoolParams, Shape4 } from './reference';
 
 interface Case {
@@ -30,7 +30,7 @@ function params(c: Case): PoolParams {
   return { filter: [c.filter, c.filter], stride: [c.stride, c.stride], pad: c.pad };
 }
 
-describe('pooling gradients vs float64 reference', () => {
+describeKernelSets('pooling gradients vs float64 reference', () => {
   test.each(cases.map((c) => [`max pool ${c.filter}x${c.filter}, stride ${c.stride}, pad ${padName(c.pad)}`, c] as const))(
     '%s',
     async (_name, c) => {

@@ -1,10 +1,10 @@
 /**
  * absnas's optional native CPU kernels (core/native/: convolutions through
- * oneDNN, batch norm, the ReLU gradient; AVX2/AVX-512, all cores), built by
- * `npm install` where g++ and libdnnl-dev are present (core/native/build.js).
- * They serve the wasm backend: the kernels read and write the wasm heap in
- * place through Float32Array views (see convolutions.ts, batch-norm.ts,
- * relu.ts).
+ * oneDNN, batch norm, the ReLU and max-pool gradients; AVX2/AVX-512, all
+ * cores), built by `npm install` where g++ and libdnnl-dev are present
+ * (core/native/build.js). They serve the wasm backend: the kernels read and
+ * write the wasm heap in place through Float32Array views (see
+ * convolutions.ts, batch-norm.ts, relu.ts, pooling.ts).
  *
  * ABSNAS_NATIVE=0 turns them off; ABSNAS_NATIVE_THREADS=<n> sets their thread
  * count (default: one per core). They are off beside tfjs's threaded wasm
@@ -26,6 +26,7 @@ export interface Addon {
     gamma: Float32Array | null, dx: Float32Array, sumDy: Float32Array, sumDyXhat: Float32Array,
   ): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(n: number): void;
   info(): { version: string; isa: string; threads: number };
 }

@@ -1,6 +1,7 @@
 /** absnas's native CPU kernels for the wasm backend (see addon.ts). */
 import { registerNativeBatchNorm } from './batch-norm';
 import { registerNativeConvolutions } from './convolutions';
+import { registerNativePooling } from './pooling';
 import { registerNativeReluGradient } from './relu';
 
 export type { NativeKernelsInfo } from './addon';
@@ -10,13 +11,15 @@ export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, nativeBatchNormActive } from '
 export { RELU_GRAD } from './relu';
 
 /**
- * Registers the native kernels for 'wasm': the convolution wrappers (after the
- * fill-ins and the helper-thread split), the batch-norm kernels and the ReLU
- * gradient (a global gradient config that uses them only on wasm). They run
+ * Registers the native kernels for 'wasm': the convolution and max-pool
+ * gradient wrappers (after the fill-ins and the helper-thread split), the
+ * batch-norm kernels and the ReLU gradient (a global gradient config that
+ * uses its kernel only on wasm). They run
  * only while the addon is in use (nativeKernelsInfo() != null). Idempotent.
  */
 export function registerNativeKernels(): void {
   registerNativeConvolutions();
+  registerNativePooling();
   registerNativeBatchNorm();
   registerNativeReluGradient();
 }
