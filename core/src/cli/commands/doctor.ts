@@ -32,7 +32,7 @@ export const doctorCommand: Command = {
 function nativeNote(info: BackendInfo): string {
   if (info.name !== 'wasm') return 'n/a';
   if (info.native) {
-    return `${info.native.library} (${info.native.isa}, ${info.native.threads} threads): convolutions, batch norm and the ReLU gradient (ABSNAS_NATIVE=0 turns them off)`;
+    return `${info.native.library} (${info.native.isa}, ${info.native.threads} threads): convolutions, batch norm, ReLU and max-pool gradients (ABSNAS_NATIVE=0 turns them off)`;
   }
   return `not used: ${info.nativeError ?? 'unknown'}`;
 }
