@@ -5,7 +5,7 @@
  * reference. Tolerance: max abs error <= 1e-4 * max(1, max |ref|).
  */
 import * as tf from '@tensorflow/tfjs';
-import { counts, evaluate, expectClose, expectShape, explicitPad, Pad, padName, randomPair, wasmTest, describeKernelSets } from './helpers';
+import { describeKernelSets, expectClose, expectConvMatchesReference, explicitPad, Pad, padName, randomPair, wasmTest } from './helpers';
 import {
   ConvParams,
   depthwiseConv2d,
@@ -37,10 +37,6 @@ cases.push(
 
 const xShape: Shape4 = [2, 11, 10, 6];
 
-function refParams(c: Case): ConvParams {
-  return { stride: [c.stride, c.stride], dilation: [c.dilation, c.dilation], pad: c.pad };
-}
-
 describeKernelSets('depthwise conv gradients (public API) vs float64 reference', () => {
   test.each(
     cases.map(
@@ -48,26 +44,7 @@ describeKernelSets('depthwise conv gradients (public API) vs float64 reference',
     ),
   )('%s', async (_name, c) => {
     const seed = 7 + c.stride * 1000 + c.k * 100 + c.dilation * 10 + c.multiplier;
-    const wShape: Shape4 = [c.k, c.k, xShape[3], c.multiplier];
-    const before = counts();
-    const o = await evaluate(() => {
-      const x = randomPair(xShape, seed);
-      const w = randomPair(wShape, seed + 1);
-      const ref = depthwiseConv2d(x.v, xShape, w.v, wShape, refParams(c));
-      const r = randomPair(ref.shape, seed + 2);
-      const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
-        tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation);
-      const y = f(x.t, w.t);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
-      return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
-    });
-    expectShape('y', o.y, o.ref.shape);
-    expectClose('forward', o.y.values, o.ref.data);
-    expectShape('dx', o.dx, xShape);
-    expectShape('dw', o.dw, wShape);
-    expectClose('dx', o.dx.values, depthwiseConv2dBackpropInput(o.rv, xShape, o.wv, wShape, refParams(c)).data);
-    expectClose('dw', o.dw.values, depthwiseConv2dBackpropFilter(o.xv, xShape, o.rv, wShape, refParams(c)).data);
-    expect(counts()).toEqual(before);
+    await expectConvMatchesReference('depthwise', xShape, [c.k, c.k, xShape[3], c.multiplier], c.stride, c.pad, c.dilation, seed);
   });
 
   wasmTest('kernels called directly: stride 2 with dilation 2, asymmetric explicit padding, multiplier 2', () => {

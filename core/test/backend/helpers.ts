@@ -1,6 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernelCalls, nativeKernelsError, setNativeKernelsEnabled } from '../../src/backend';
-import { asF32, compare, conv2d, conv2dBackpropFilter, conv2dBackpropInput, ConvParams, RELATIVE_TOLERANCE, seeded, Shape4, size } from './reference';
+import {
+  asF32,
+  compare,
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  ConvParams,
+  depthwiseConv2d,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+  RELATIVE_TOLERANCE,
+  seeded,
+  Shape4,
+  size,
+} from './reference';
 
 /** Seeded values that float32 represents exactly, and the matching tfjs tensor. */
 export function randomPair(shape: number[], seed: number, lo = -1, hi = 1): { v: Float64Array; t: tf.Tensor } {
@@ -50,12 +64,20 @@ export const wasmTest: jest.It = BACKEND_UNDER_TEST === 'wasm' ? test : test.ski
  * wasm build; ABSNAS_NATIVE_REQUIRED=1 (set by CI) makes their absence a
  * failure instead of a skip.
  */
-function nativeUnavailable(): string {
+export function nativeUnavailable(): string {
   if (BACKEND_UNDER_TEST !== 'wasm') return `the backend under test is ${BACKEND_UNDER_TEST}`;
   setNativeKernelsEnabled(true);
   const why = nativeKernelsError();
   setNativeKernelsEnabled(undefined);
   return why;
+}
+
+/** Whether this run requires the native kernels (ABSNAS_NATIVE_REQUIRED=1 on the wasm backend). */
+export const NATIVE_REQUIRED = process.env.ABSNAS_NATIVE_REQUIRED === '1' && BACKEND_UNDER_TEST === 'wasm';
+
+/** The failure of a run that requires the native kernels but cannot have them. */
+export function nativeRequiredError(why: string): Error {
+  return new Error(`the native kernels are required (ABSNAS_NATIVE_REQUIRED=1) but unavailable: ${why}`);
 }
 
 /**
@@ -76,9 +98,9 @@ export function describeKernelSets(title: string, body: () => void): void {
   });
   const why = nativeUnavailable();
   if (why !== '') {
-    if (process.env.ABSNAS_NATIVE_REQUIRED === '1') {
+    if (NATIVE_REQUIRED) {
       test(`${title} [native kernels]`, () => {
-        throw new Error(`the native kernels are required (ABSNAS_NATIVE_REQUIRED=1) but unavailable: ${why}`);
+        throw nativeRequiredError(why);
       });
     } else {
       test.skip(`${title} [native kernels]: ${why}`, () => undefined);
@@ -135,20 +157,36 @@ export async function evaluate<T extends Record<string, unknown>>(f: () => T): P
   return result as Evaluated<T>;
 }
 
+/** The convolutions expectConvMatchesReference checks: the tfjs op and its float64 references. */
+const CONVOLUTIONS = {
+  conv2d: { op: tf.conv2d, forward: conv2d, dx: conv2dBackpropInput, dw: conv2dBackpropFilter },
+  depthwise: { op: tf.depthwiseConv2d, forward: depthwiseConv2d, dx: depthwiseConv2dBackpropInput, dw: depthwiseConv2dBackpropFilter },
+};
+
 /**
- * tf.conv2d of seeded x [xShape] and w [wShape] (seeds seed, seed + 1) and its
- * two gradients, taken through a seeded cotangent (seed + 2), against the
- * float64 reference: shapes, values (expectClose), and no tensor left behind.
+ * tf.conv2d (or tf.depthwiseConv2d) of seeded x [xShape] and w [wShape]
+ * (seeds seed, seed + 1) and its two gradients, taken through a seeded
+ * cotangent (seed + 2), against the float64 reference: shapes, values
+ * (expectClose), and no tensor left behind.
  */
-export async function expectConv2dMatchesReference(xShape: Shape4, wShape: Shape4, stride: number, pad: Pad, dilation: number, seed: number): Promise<void> {
+export async function expectConvMatchesReference(
+  kind: keyof typeof CONVOLUTIONS,
+  xShape: Shape4,
+  wShape: Shape4,
+  stride: number,
+  pad: Pad,
+  dilation: number,
+  seed: number,
+): Promise<void> {
+  const conv = CONVOLUTIONS[kind];
   const p: ConvParams = { stride: [stride, stride], dilation: [dilation, dilation], pad: pad as ConvParams['pad'] };
   const before = counts();
   const o = await evaluate(() => {
     const x = randomPair(xShape, seed);
     const w = randomPair(wShape, seed + 1);
-    const ref = conv2d(x.v, xShape, w.v, wShape, p);
+    const ref = conv.forward(x.v, xShape, w.v, wShape, p);
     const r = randomPair(ref.shape, seed + 2);
-    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC', dilation);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => conv.op(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC', dilation);
     const y = f(x.t, w.t);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r.t)))([x.t, w.t]);
     return { y, dx, dw, ref, xv: x.v, wv: w.v, rv: r.v };
@@ -157,7 +195,12 @@ export async function expectConv2dMatchesReference(xShape: Shape4, wShape: Shape
   expectClose('forward', o.y.values, o.ref.data);
   expectShape('dx', o.dx, xShape);
   expectShape('dw', o.dw, wShape);
-  expectClose('dx', o.dx.values, conv2dBackpropInput(o.rv, xShape, o.wv, wShape, p).data);
-  expectClose('dw', o.dw.values, conv2dBackpropFilter(o.xv, xShape, o.rv, wShape, p).data);
+  expectClose('dx', o.dx.values, conv.dx(o.rv, xShape, o.wv, wShape, p).data);
+  expectClose('dw', o.dw.values, conv.dw(o.xv, xShape, o.rv, wShape, p).data);
   expect(counts()).toEqual(before);
+}
+
+/** expectConvMatchesReference for tf.conv2d. */
+export function expectConv2dMatchesReference(xShape: Shape4, wShape: Shape4, stride: number, pad: Pad, dilation: number, seed: number): Promise<void> {
+  return expectConvMatchesReference('conv2d', xShape, wShape, stride, pad, dilation, seed);
 }

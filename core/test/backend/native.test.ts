@@ -6,26 +6,19 @@
  * the switch that turns them off. Skipped where the addon is not built
  * (a failure instead under ABSNAS_NATIVE_REQUIRED=1, as in CI).
  */
-import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
-import { BACKEND_UNDER_TEST, evaluate, expectClose, randomPair } from './helpers';
+import type { Addon } from '../../src/backend/native/addon';
+import { evaluate, expectClose, NATIVE_REQUIRED, nativeRequiredError, nativeUnavailable, randomPair } from './helpers';
 import { batchNorm, batchNormGrad, Shape4 } from './reference';
 
-const built = BACKEND_UNDER_TEST === 'wasm' && fs.existsSync(NATIVE_ADDON_PATH) && (setNativeKernelsEnabled(true), nativeKernelsError() === '');
-setNativeKernelsEnabled(undefined);
-const required = process.env.ABSNAS_NATIVE_REQUIRED === '1' && BACKEND_UNDER_TEST === 'wasm';
-const describeNative = built || required ? describe : describe.skip;
-
-interface Addon {
-  conv(kind: number, dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  batchNormForward(...args: unknown[]): void;
-}
+const unavailable = nativeUnavailable();
+const describeNative = unavailable === '' || NATIVE_REQUIRED ? describe : describe.skip;
 
 describeNative('native kernels', () => {
   let addon: Addon;
   beforeAll(() => {
-    if (!built) throw new Error(`the native kernels are required (ABSNAS_NATIVE_REQUIRED=1) but unavailable: ${nativeKernelsError()}`);
+    if (unavailable !== '') throw nativeRequiredError(unavailable);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     addon = require(NATIVE_ADDON_PATH) as Addon;
   });

@@ -8,7 +8,6 @@
  * oneDNN's floor rule) and whenever the native kernels are off.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convInfo, f32, KernelArgs, need, WasmKernelFunc as KernelFunc, wrapWasmKernels } from '../kernels/common';
 import { countNativeCall, nativeAddon } from './addon';
 
@@ -61,7 +60,7 @@ function native(kernelName: string, inner: KernelFunc): KernelFunc {
       info.dilationHeight, info.dilationWidth, p.top, p.left, p.bottom, p.right,
     );
     const outShape = kind === 0 ? info.outShape : kind === 1 ? xShape : filterShape;
-    const out = (backend as BackendWasm).makeOutput([...outShape], 'float32');
+    const out = backend.makeOutput([...outShape], 'float32');
     try {
       // views taken after the allocation, which may have grown (moved) the heap
       const run = depthwise ? lib.depthwise : lib.conv;
