@@ -22,6 +22,8 @@ describeNative('native kernels', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     addon = require(NATIVE_ADDON_PATH) as Addon;
   });
+  // on for every test, whatever ABSNAS_NATIVE says: this suite is about the native kernels
+  beforeEach(() => setNativeKernelsEnabled(true));
   afterEach(() => setNativeKernelsEnabled(undefined));
 
   test('are in use on wasm, and report oneDNN and the instruction set', () => {
