@@ -7,7 +7,7 @@
  * layout), and compares with the reference's angles of the same step.
  *
  * Usage (after `npx tsc -b`):
- *   node bench/reference/absnas_angle_check.js PREFIX A-STEP.npy [nb201.csv]
+ *   node bench/reference/absnas_angle_check.js PREFIX A-STEP.npy [table.csv]
  *
  * The tensors are copied element by element in PyTorch's order: the angle
  * only uses inner products of whole tensors, which do not depend on the order
@@ -17,7 +17,6 @@
  * separately.
  */
 const fs = require('fs');
-const path = require('path');
 const { Rng, kendallTauB, Nb201Benchmark, tf } = require('@absnas/core');
 const { Nb201Space, NB201_OPS, livePaths } = require('@absnas/space-nb201');
 const { AngleMetric } = require('@absnas/metric-angle');
@@ -34,7 +33,7 @@ function readNpyFloat64(file) {
 async function main() {
   const [prefix, anglesFile, csvArg] = process.argv.slice(2);
   if (!prefix || !anglesFile) {
-    console.error('usage: node bench/reference/absnas_angle_check.js PREFIX ANGLES.npy [nb201.csv]');
+    console.error('usage: node bench/reference/absnas_angle_check.js PREFIX ANGLES.npy [table.csv]');
     process.exit(2);
   }
   await tf.setBackend('cpu');
@@ -82,8 +81,7 @@ async function main() {
     maxErr = Math.max(maxErr, Math.abs(ours[code] - ref[code]));
   }
   console.log(`children with a live path: max |absnas angle - reference angle| = ${maxErr.toExponential(2)}; all-paths-cut children: ${cut}`);
-  const csv = csvArg ?? path.resolve(__dirname, '../../../shared/benchmarks/nb201/nb201.csv');
-  const bench = Nb201Benchmark.load(csv);
+  const bench = Nb201Benchmark.load(csvArg); // default: the table that ships with absnas
   const truth = archs.map((a) => bench.lookup(space.format(a), 'c10_test_200'));
   console.log(`Kendall tau-b vs c10_test_200: absnas ${kendallTauB(Array.from(ours), truth).toFixed(4)}, reference ${kendallTauB(Array.from(ref), truth).toFixed(4)}`);
   supernet.dispose();

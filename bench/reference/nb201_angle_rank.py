@@ -61,7 +61,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # the NB201 building blocks are the speed benchmark's (bench/torch_models.py)
 sys.path.insert(0, os.path.dirname(HERE))
 from torch_models import ResNetBasicblock as BenchResNetBasicblock, nb201_op  # noqa: E402
-DEFAULT_CSV = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "benchmarks", "nb201", "nb201.csv"))
+# the NAS-Bench-201 table that ships with absnas (CSV or gzipped CSV)
+DEFAULT_CSV = os.path.normpath(os.path.join(HERE, "..", "..", "core", "data", "nb201", "nb201.csv.gz"))
 DEFAULT_CIFAR = os.path.expanduser("~/.cache/absnas/cifar-10-batches-bin")
 
 
@@ -259,8 +260,10 @@ def arch_string(arch):
 
 def load_truth(csv_path, column, archs):
     import csv
+    import gzip
     table = {}
-    with open(csv_path) as f:
+    opener = gzip.open if csv_path.endswith(".gz") else open
+    with opener(csv_path, "rt") as f:
         for row in csv.DictReader(f):
             table[row["arch"]] = float(row[column])
     return np.array([table[arch_string(a)] for a in archs])

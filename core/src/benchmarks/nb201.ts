@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { ArchitectureError, DataError, UserError } from '../util/errors';
 
 /** The value columns of the NAS-Bench-201 table: test accuracy (%) after 200 epochs, test and validation after 12. */
@@ -18,7 +19,8 @@ export const NB201_COLUMNS: readonly string[] = Object.freeze([
 /** The cell's edges in the order of the arch string: into node 1, then 2, then 3. */
 export const NB201_EDGES: readonly string[] = Object.freeze(['1<-0', '2<-0', '2<-1', '3<-0', '3<-1', '3<-2']);
 
-const RELATIVE = path.join('shared', 'benchmarks', 'nb201', 'nb201.csv');
+/** The table that ships with absnas (core/data/nb201: provenance and columns in its README). */
+export const NB201_BUNDLED_TABLE = path.join(__dirname, '..', '..', 'data', 'nb201', 'nb201.csv.gz');
 const NODES = 3;
 
 /**
@@ -45,18 +47,6 @@ export function parseNb201Arch(arch: string): string[] | undefined {
 
 function describeArchFormat(): string {
   return "expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'";
-}
-
-/** Candidate locations of shared/benchmarks/nb201/nb201.csv, from `start` upwards. */
-function candidates(start: string): string[] {
-  const out: string[] = [];
-  let dir = path.resolve(start);
-  for (;;) {
-    out.push(path.join(dir, RELATIVE), path.join(dir, '..', RELATIVE));
-    const parent = path.dirname(dir);
-    if (parent === dir) return out;
-    dir = parent;
-  }
 }
 
 function isFile(file: string): boolean {
@@ -127,11 +117,21 @@ function parseCsv(file: string, text: string): Parsed {
   return { columns, indices, archs, ops, values: new Map(columns.map((c, i) => [c, cols[i]])), byArch };
 }
 
+/** The text of a table file: gzipped (by its magic bytes) or plain UTF-8. */
+function decode(file: string, bytes: Buffer): string {
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.toString('utf8');
+  try {
+    return zlib.gunzipSync(bytes).toString('utf8');
+  } catch (e) {
+    throw new DataError(`${file}: not a valid gzip file (${(e as Error).message}); expected a gzipped or plain CSV NAS-Bench-201 table`);
+  }
+}
+
 /** Parsed tables, by file, size and modification time. */
 const loaded = new Map<string, Nb201Benchmark>();
 
 /**
- * The NAS-Bench-201 table (shared/benchmarks/nb201/nb201.csv): per cell
+ * The NAS-Bench-201 table (core/data/nb201/nb201.csv.gz by default): per cell
  * architecture its official index and accuracies. Ground truth for ranking
  * correlations and for judging a shrunk space.
  */
@@ -146,31 +146,22 @@ export class Nb201Benchmark {
     this.size = data.archs.length;
   }
 
-  /** Where load() looks without a file: ABSNAS_NB201, else shared/benchmarks/nb201/nb201.csv above the working directory (or this package); undefined if none exists. */
+  /** Where load() reads without a file: ABSNAS_NB201, else the table that ships with absnas; undefined if that file does not exist. */
   static defaultPath(): string | undefined {
     const env = process.env.ABSNAS_NB201;
-    if (env) return isFile(path.resolve(env)) ? path.resolve(env) : undefined;
-    for (const start of [process.cwd(), __dirname]) {
-      const found = candidates(start).find(isFile);
-      if (found) return path.normalize(found);
-    }
-    return undefined;
+    const file = env ? path.resolve(env) : NB201_BUNDLED_TABLE;
+    return isFile(file) ? file : undefined;
   }
 
-  /** Read (and cache) the table from `file`, else ABSNAS_NB201, else the search of defaultPath(). */
+  /** Read (and cache) the table from `file` (CSV, or gzipped CSV), else ABSNAS_NB201, else the table that ships with absnas. */
   static load(file?: string): Nb201Benchmark {
     const given = file ?? (process.env.ABSNAS_NB201 || undefined);
-    const where = given !== undefined ? path.resolve(given) : Nb201Benchmark.defaultPath();
-    if (where === undefined) {
-      throw new DataError(
-        `NAS-Bench-201 table not found: no ${RELATIVE} in ${process.cwd()} or a folder above it; pass the file or set ABSNAS_NB201`,
-      );
-    }
+    const where = given !== undefined ? path.resolve(given) : NB201_BUNDLED_TABLE;
     let stat: fs.Stats;
-    let text: string;
+    let bytes: Buffer;
     try {
       stat = fs.statSync(where);
-      text = fs.readFileSync(where, 'utf8');
+      bytes = fs.readFileSync(where);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new DataError(
@@ -181,7 +172,7 @@ export class Nb201Benchmark {
     const key = `${where}\0${stat.size}\0${stat.mtimeMs}`;
     const hit = loaded.get(key);
     if (hit) return hit;
-    const bench = new Nb201Benchmark(where, parseCsv(where, text));
+    const bench = new Nb201Benchmark(where, parseCsv(where, decode(where, bytes)));
     loaded.set(key, bench);
     return bench;
   }

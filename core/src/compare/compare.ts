@@ -24,14 +24,9 @@ export interface ComparisonResult {
 }
 
 /** The ground truth of a space, where one is known (NAS-Bench-201). */
-function benchmarkFor(config: RunConfig, spaceName: string, progress: Progress): Nb201Benchmark | undefined {
+function benchmarkFor(config: RunConfig, spaceName: string): Nb201Benchmark | undefined {
   if (spaceName !== 'nb201') return undefined;
-  const compare = config.compare!;
-  if (!compare.benchmark && !Nb201Benchmark.defaultPath()) {
-    progress.log('note: no NAS-Bench-201 table found (set compare.benchmark or ABSNAS_NB201): reporting validation accuracy');
-    return undefined;
-  }
-  return Nb201Benchmark.load(compare.benchmark);
+  return Nb201Benchmark.load(config.compare!.benchmark);
 }
 
 function lastRunSeconds(dir: string): number {
@@ -68,7 +63,7 @@ export async function runComparison(
   const cells = planCells(config, outDir);
   const assemblies = cells.map((cell) => assemble(cellConfig(raw, cell, config.name), origin));
   const space = assemblies[0].space;
-  const benchmark = benchmarkFor(config, space.name, progress);
+  const benchmark = benchmarkFor(config, space.name);
   fs.mkdirSync(outDir, { recursive: true });
 
   const outcomes: CellOutcome[] = [];

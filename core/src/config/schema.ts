@@ -290,7 +290,7 @@ const rankSchema: JsonSchema = {
       default: [0],
       description: 'one supernet per seed (and per metric that trains alongside it); results are averaged',
     },
-    benchmark: { type: 'string', minLength: 1, description: 'the benchmark CSV (default: the NAS-Bench-201 table found by the loader)' },
+    benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
   },
 };
 
@@ -329,7 +329,7 @@ const compareSchema: JsonSchema = {
       default: 'c10_test_200',
       description: 'benchmark column that judges the found architectures (spaces with a tabular benchmark)',
     },
-    benchmark: { type: 'string', minLength: 1, description: 'the benchmark CSV (default: the NAS-Bench-201 table found by the loader)' },
+    benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
   },
 };
 

@@ -1,17 +1,18 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { NB201_COLUMNS, NB201_EDGES, Nb201Benchmark, parseNb201Arch } from '../../src/benchmarks';
+import * as crypto from 'crypto';
+import * as zlib from 'zlib';
+import { NB201_BUNDLED_TABLE, NB201_COLUMNS, NB201_EDGES, Nb201Benchmark, parseNb201Arch } from '../../src/benchmarks';
 import { kendallTauB, spearman } from '../../src/stats/rank-correlation';
 import { ArchitectureError, DataError, UserError } from '../../src/util/errors';
 
-const shared = Nb201Benchmark.defaultPath();
-const skipMessage =
-  'skipped: shared/benchmarks/nb201/nb201.csv not found from the working directory upwards (set ABSNAS_NB201 to enable these tests)';
+/** The text of the table that ships with absnas, unzipped by zlib here (not by the loader). */
+const bundledText = zlib.gunzipSync(fs.readFileSync(NB201_BUNDLED_TABLE)).toString('utf8');
 
-/** Fields of a CSV line of the shared file, found by its index, read as plain text. */
-function csvRow(file: string, index: number): Record<string, string> {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+/** Fields of a line of the shipped table, found by its index, read as plain text. */
+function csvRow(index: number): Record<string, string> {
+  const lines = bundledText.split(/\r?\n/);
   const header = lines[0].split(',');
   const line = lines.find((l) => l.startsWith(`${index},`))!;
   const fields = line.split(',');
@@ -28,20 +29,26 @@ describe('parseNb201Arch', () => {
   });
 });
 
-describe('Nb201Benchmark on the shared table', () => {
+describe('Nb201Benchmark on the table that ships with absnas', () => {
   let bench: Nb201Benchmark;
   beforeAll(() => {
-    if (shared) bench = Nb201Benchmark.load();
-    else console.warn(skipMessage);
+    bench = Nb201Benchmark.load();
+  });
+
+  test('is the table of its README: same SHA-256 of the CSV, read by default', () => {
+    const readme = fs.readFileSync(path.join(path.dirname(NB201_BUNDLED_TABLE), 'README.md'), 'utf8');
+    const stated = /SHA-256 of nb201\.csv[^`]*`([0-9a-f]{64})`/.exec(readme)?.[1];
+    expect(stated).toBeDefined();
+    expect(crypto.createHash('sha256').update(bundledText).digest('hex')).toBe(stated);
+    expect(Nb201Benchmark.defaultPath()).toBe(NB201_BUNDLED_TABLE);
   });
 
   test('size, columns, index 0 and 6111 equal the CSV text', () => {
-    if (!shared) return;
-    expect(bench.file).toBe(shared);
+    expect(bench.file).toBe(NB201_BUNDLED_TABLE);
     expect(bench.size).toBe(15625);
     expect(bench.columns()).toEqual(NB201_COLUMNS);
     for (const index of [0, 6111]) {
-      const row = csvRow(shared, index);
+      const row = csvRow(index);
       expect(bench.has(row.arch)).toBe(true);
       expect(bench.index(row.arch)).toBe(index);
       for (const c of NB201_COLUMNS) expect(bench.lookup(row.arch, c)).toBe(Number(row[c]));
@@ -55,16 +62,15 @@ describe('Nb201Benchmark on the shared table', () => {
     expect(best.value).toBeCloseTo(94.373, 3);
     expect(bench.index(best.arch)).toBe(6111);
     // loading again returns the parsed table
-    expect(Nb201Benchmark.load(shared)).toBe(bench);
+    expect(Nb201Benchmark.load(NB201_BUNDLED_TABLE)).toBe(bench);
   });
 
   test('entries: every architecture once, official indices 0..15624', () => {
-    if (!shared) return;
     const seen = new Set<number>();
     const keys = new Set<string>();
     let n = 0;
     for (const e of bench.entries()) {
-      if (n === 0) expect(e).toEqual({ index: 0, arch: csvRow(shared, 0).arch, values: expect.objectContaining({ c10_test_200: 85.8633 }) });
+      if (n === 0) expect(e).toEqual({ index: 0, arch: csvRow(0).arch, values: expect.objectContaining({ c10_test_200: 85.8633 }) });
       seen.add(e.index);
       keys.add(Object.keys(e.values).join());
       n++;
@@ -77,10 +83,9 @@ describe('Nb201Benchmark on the shared table', () => {
   });
 
   test('operator ranking equals a brute-force recomputation from the CSV text', () => {
-    if (!shared) return;
     for (const column of ['c10_test_200', 'c10_val_12']) {
       // brute force: split the CSV by hand, regex the arch, sum per (edge, op)
-      const lines = fs.readFileSync(shared, 'utf8').trim().split(/\r?\n/);
+      const lines = bundledText.trim().split(/\r?\n/);
       const header = lines[0].split(',');
       const col = header.indexOf(column);
       const sums = new Map<string, number[]>();
@@ -113,7 +118,6 @@ describe('Nb201Benchmark on the shared table', () => {
   });
 
   test('ranking correlation of the 12-epoch validation with the 200-epoch test accuracy (scipy reference)', () => {
-    if (!shared) return;
     const val: number[] = [];
     const test: number[] = [];
     for (const e of bench.entries()) {
@@ -126,7 +130,6 @@ describe('Nb201Benchmark on the shared table', () => {
   });
 
   test('unknown architecture or column: a one-line error naming it', () => {
-    if (!shared) return;
     const a0 = '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|';
     expect(() => bench.lookup(a0, 'c10_test')).toThrow(UserError);
     expect(() => bench.lookup(a0, 'c10_test')).toThrow(`NAS-Bench-201: unknown column 'c10_test' (columns: ${NB201_COLUMNS.join(', ')})`);
@@ -136,7 +139,7 @@ describe('Nb201Benchmark on the shared table', () => {
     expect(() => bench.lookup('|conv~0|', 'c10_test_200')).toThrow("NAS-Bench-201: '|conv~0|' is not an arch string (expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|')");
     const unknown = '|conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|';
     expect(bench.has(unknown)).toBe(false);
-    expect(() => bench.index(unknown)).toThrow(`NAS-Bench-201: architecture ${unknown} is not in ${shared}`);
+    expect(() => bench.index(unknown)).toThrow(`NAS-Bench-201: architecture ${unknown} is not in ${NB201_BUNDLED_TABLE}`);
   });
 });
 
@@ -198,6 +201,18 @@ describe('Nb201Benchmark on broken tables', () => {
     expect(errorOf(f)).toBe(`${f}:3: arch ${A} appears again (first on line 2)`);
     f = write([header, row(-1, A)].join('\n'));
     expect(errorOf(f)).toBe(`${f}:2: malformed row: index '-1' is not an integer >= 0`);
+  });
+
+  test('a gzipped table reads like the plain one; a broken gzip file is named', () => {
+    const plain = write([header, row(0, A), row(1, B)].join('\n'));
+    const gz = path.join(dir, 'table.csv.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(plain)));
+    const a = Nb201Benchmark.load(plain);
+    const b = Nb201Benchmark.load(gz);
+    expect([...b.entries()]).toEqual([...a.entries()]);
+    const broken = path.join(dir, 'broken.csv.gz');
+    fs.writeFileSync(broken, zlib.gzipSync(fs.readFileSync(plain)).subarray(0, 20));
+    expect(errorOf(broken)).toMatch(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid gzip file \\(.*\\); expected a gzipped or plain CSV NAS-Bench-201 table$`));
   });
 
   test('a missing file is named; ABSNAS_NB201 is used when no file is given', () => {

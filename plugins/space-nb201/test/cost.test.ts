@@ -1,6 +1,6 @@
 import { InputSpec } from '@absnas/core';
 import { Nb201Space } from '../src/space';
-import { describeWithCsv, readArchStrings } from './nb201-csv';
+import { readArchStrings } from './nb201-csv';
 
 const CIFAR10: InputSpec = { height: 32, width: 32, channels: 3, numClasses: 10 };
 
@@ -11,7 +11,7 @@ const OFFICIAL: [number, number, number][] = [
   [284, 0.101306, 11.71521],
 ];
 
-describeWithCsv('cost() against the official NAS-Bench-201 records (C=16, N=5, CIFAR-10)', () => {
+describe('cost() against the official NAS-Bench-201 records (C=16, N=5, CIFAR-10)', () => {
   const space = new Nb201Space({ channels: 16, cellsPerStage: 5 });
   const archs = readArchStrings();
 
