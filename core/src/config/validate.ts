@@ -4,6 +4,7 @@ import { ConfigError } from '../util/errors';
 import type { RunConfig } from './types';
 import { coreConfigSchema } from './schema';
 import { type OriginFn, displayPath } from './load';
+import { didYouMean } from '../util/did-you-mean';
 
 /** A plugin's options schema, and where in the config its options live (e.g. '/space/options'). */
 export interface PluginSchema {
@@ -108,36 +109,6 @@ function literal(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : shorten(JSON.stringify(v) ?? String(v));
 }
 
-/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
 function joinPointer(base: string, token: string): string {
   return `${base}/${token.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
@@ -162,9 +133,8 @@ function describeError(e: ErrorObject): string {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
       const allowed = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
-      const hint = closest(key, allowed);
       const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (no keys allowed here)';
-      return `unknown key '${key}'${list}${hint ? `; did you mean '${hint}'?` : ''}`;
+      return `unknown key '${key}'${list}${didYouMean(key, allowed)}`;
     }
     case 'required':
       return `missing required key '${String(p.missingProperty)}'`;

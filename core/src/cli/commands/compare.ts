@@ -14,8 +14,9 @@ export const compareCommand: Command = {
   usage: `absnas compare <preset.json> [--set key.path=value ...] [--out <dir>] [--quiet]
       Each cell is a run under <dir>/cells/; one shrunk space per seed is shared by
       every searcher. Writes compare.md, compare.csv and compare.json.`,
+  options: { set: 'strings', out: 'string', quiet: 'boolean' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--set', '--out', '--quiet']));
+    const args = parseArgs(argv, this.options);
     const preset = args.positional[0];
     if (!preset || args.positional.length > 1) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const loaded = loadPreset(preset);

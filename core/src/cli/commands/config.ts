@@ -11,8 +11,9 @@ export const configCommand: Command = {
   usage: `absnas config schema [--out <file>]
       Editors validate presets against it: "$schema": "<path to the file>".
       Plugins that cannot be loaded are left out, with a note on stderr.`,
+  options: { out: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--out']));
+    const args = parseArgs(argv, this.options);
     const [action, ...extra] = args.positional;
     if (action !== 'schema' || extra.length > 0) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const installed = discoverPlugins();

@@ -12,8 +12,9 @@ export const dataCommand: Command = {
   usage: `absnas data fetch cifar10 [--cache-dir <dir>]
       Puts cifar-10-batches-bin into the cache directory (default: $ABSNAS_CACHE,
       else ~/.cache/absnas); a valid copy already there is left as it is.`,
+  options: { 'cache-dir': 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--cache-dir']));
+    const args = parseArgs(argv, this.options);
     const [action, dataset, ...extra] = args.positional;
     if (action !== 'fetch' || dataset === undefined || extra.length > 0) {
       throw new UserError(`usage: ${this.usage.split('\n')[0]}`);

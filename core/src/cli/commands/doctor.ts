@@ -6,8 +6,9 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'show the compute backend absnas picks and its self-test',
   usage: `absnas doctor [--backend ${BACKEND_CHOICES.join('|')}]`,
+  options: { backend: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--backend']));
+    const args = parseArgs(argv, this.options);
     const choice = (args.flags.get('--backend') as BackendChoice | undefined) ?? 'auto';
     const info = await selectBackend(choice);
     // the WebGPU adapter, also when another backend was picked (probed once per process)

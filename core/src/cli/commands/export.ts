@@ -12,8 +12,9 @@ export const exportCommand: Command = {
       tfjs: model.json + weights.bin that plain @tensorflow/tfjs loads
       (tf.loadLayersModel), with the supernet's weights and BN statistics
       recalibrated for the child; json: the architecture in the space's notation.`,
+  options: { format: 'string', out: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--format', '--out']));
+    const args = parseArgs(argv, this.options);
     const runDir = args.positional[0];
     if (!runDir || args.positional.length > 1) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const format = (args.flags.get('--format') as string | undefined) ?? 'tfjs';

@@ -17,8 +17,9 @@ export const latencyTableCommand: Command = {
   usage: `absnas latency-table <preset.json> [--set key.path=value ...] [--out <file>] [--batch <n>] [--repeats <n>]
       Uses the preset's space and input size; writes a JSON table that
       ProxylessNAS reads with target.metric 'latency'.`,
+  options: { set: 'strings', out: 'string', batch: 'string', repeats: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--set', '--out', '--batch', '--repeats']));
+    const args = parseArgs(argv, this.options);
     const preset = args.positional[0];
     if (!preset || args.positional.length > 1) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const int = (flag: string, fallback: number): number => {

@@ -46,8 +46,9 @@ export const listCommand: Command = {
   usage: `absnas list [--json]
       Plugins are the packages in node_modules (from the working directory up,
       then beside absnas) whose package.json keywords include "${PLUGIN_KEYWORD}".`,
+  options: { json: 'boolean' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--json']));
+    const args = parseArgs(argv, this.options);
     if (args.positional.length > 0) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const found = discoverPlugins();
     if (args.flags.has('--json')) {

@@ -11,8 +11,9 @@ export const pluginCommand: Command = {
       Writes <parent>/<name>/ (default parent: the working directory): package.json,
       tsconfig, src/index.ts (a working component), a jest test, a README and
       presets/demo.json; it depends on the absnas that runs this command.`,
+  options: { kind: 'string', dir: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--kind', '--dir']));
+    const args = parseArgs(argv, this.options);
     const [action, name, ...extra] = args.positional;
     if (action !== 'new' || name === undefined || extra.length > 0) {
       throw new UserError(`usage: ${this.usage.split('\n')[0]}`);

@@ -19,8 +19,9 @@ export const rankCommand: Command = {
       the preset's 'rank' section at the chosen epochs, and writes ranking.md,
       ranking.csv, ranking.json, tau.svg and events.jsonl (default directory:
       runs/<name>-<time>).`,
+  options: { set: 'strings', out: 'string', quiet: 'boolean' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--set', '--out', '--quiet']));
+    const args = parseArgs(argv, this.options);
     const preset = args.positional[0];
     if (!preset || args.positional.length > 1) throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     const loaded = loadPreset(preset);

@@ -20,8 +20,9 @@ export const runCommand: Command = {
       events.jsonl, checkpoints/, shrunk-space.json, result.json and report.md.
       Checkpoints are saved at every epoch end; Ctrl-C saves one and stops;
       --resume continues from the newest valid one.`,
+  options: { set: 'strings', out: 'string', quiet: 'boolean', resume: 'string' },
   async run(argv) {
-    const args = parseArgs(argv, new Set(['--set', '--out', '--quiet', '--resume']));
+    const args = parseArgs(argv, this.options);
     const resumeDir = args.flags.get('--resume');
     const preset = typeof resumeDir === 'string' ? path.join(resumeDir, 'config.json') : args.positional[0];
     if (!preset || args.positional.length > (typeof resumeDir === 'string' ? 0 : 1)) {

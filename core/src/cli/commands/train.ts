@@ -35,23 +35,6 @@ export interface ScratchResult {
   metrics: Record<string, number>;
 }
 
-/** Take `--name value` / `--name=value` out of argv (for options the shared parser does not know). */
-function takeValued(argv: string[], name: string): { rest: string[]; value?: string } {
-  const rest: string[] = [];
-  let value: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === name) {
-      value = argv[++i];
-      if (value === undefined) throw new UserError(`option ${name} needs a value`);
-    } else if (argv[i].startsWith(`${name}=`)) {
-      value = argv[i].slice(name.length + 1);
-    } else {
-      rest.push(argv[i]);
-    }
-  }
-  return { rest, value };
-}
-
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train one architecture from scratch (standalone network) and report its test accuracy',
@@ -64,10 +47,11 @@ export const trainCommand: Command = {
       standalone network: DARTS channels, layers, auxiliary). Writes a run
       directory with config.json, events.jsonl, checkpoints/, result.json
       and report.md; Ctrl-C saves a checkpoint, --resume continues.`,
+  options: { space: 'string', preset: 'string', set: 'strings', out: 'string', quiet: 'boolean', resume: 'string' },
   async run(argv) {
-    const { rest: a1, value: spaceFlag } = takeValued(argv, '--space');
-    const { rest: a2, value: presetFlag } = takeValued(a1, '--preset');
-    const args = parseArgs(a2, new Set(['--set', '--out', '--quiet', '--resume']));
+    const args = parseArgs(argv, this.options);
+    const spaceFlag = args.flags.get('--space') as string | undefined;
+    const presetFlag = args.flags.get('--preset') as string | undefined;
     const resumeDir = args.flags.get('--resume');
     const resuming = typeof resumeDir === 'string';
     if (resuming && (args.positional.length > 0 || args.sets.length > 0 || args.flags.has('--out') || spaceFlag || presetFlag)) {
