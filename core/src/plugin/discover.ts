@@ -1,15 +1,9 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { composeSchema } from '../config/validate';
+import { pluginManifests } from './installed';
 import { loadPlugin } from './loader';
 import type { AbsnasPlugin, JsonSchema, PluginKind } from './plugin';
 
-/**
- * The npm keyword that marks a package as an absnas plugin. `absnas list`
- * and `absnas config schema` find installed plugins by it, and it makes
- * plugins findable on the registry (`npm search keywords:absnas-plugin`).
- */
-export const PLUGIN_KEYWORD = 'absnas-plugin';
+export { isPluginManifest, nodeModulesChain, PLUGIN_KEYWORD } from './installed';
 
 /** An installed package carrying the plugin keyword. */
 export interface InstalledPlugin {
@@ -25,60 +19,6 @@ export interface InstalledPlugin {
   error?: string;
 }
 
-/** `dir`/node_modules and those of every ancestor of `dir`, nearest first (as `require` looks). */
-export function nodeModulesChain(dir: string): string[] {
-  const out: string[] = [];
-  let d = path.resolve(dir);
-  for (;;) {
-    if (path.basename(d) !== 'node_modules') out.push(path.join(d, 'node_modules'));
-    const parent = path.dirname(d);
-    if (parent === d) return out;
-    d = parent;
-  }
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Package directories directly inside a node_modules folder (scoped ones included). */
-function packageDirs(nodeModules: string): string[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(nodeModules);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries.sort()) {
-    if (e.startsWith('.')) continue;
-    const full = path.join(nodeModules, e);
-    if (e.startsWith('@')) {
-      let scoped: string[] = [];
-      try {
-        scoped = fs.readdirSync(full);
-      } catch {
-        // not readable: skip the scope
-      }
-      for (const s of scoped.sort()) if (!s.startsWith('.')) out.push(path.join(full, s));
-    } else {
-      out.push(full);
-    }
-  }
-  return out;
-}
-
-/** True when a package.json marks its package as an absnas plugin. */
-export function isPluginManifest(manifest: Record<string, unknown>): boolean {
-  const keywords = manifest.keywords;
-  return Array.isArray(keywords) && keywords.includes(PLUGIN_KEYWORD);
-}
-
 /**
  * The absnas plugins installed where `require` would find them from each of
  * `from` (default: the working directory, then this absnas installation):
@@ -88,36 +28,18 @@ export function isPluginManifest(manifest: Record<string, unknown>): boolean {
  * in several places, the nearest one wins, as it would for `require`.
  */
 export function discoverPlugins(from: readonly string[] = [process.cwd(), __dirname]): InstalledPlugin[] {
-  const seen = new Map<string, InstalledPlugin>();
-  for (const start of from) {
-    for (const nm of nodeModulesChain(start)) {
-      for (const dir of packageDirs(nm)) {
-        const manifest = readJson(path.join(dir, 'package.json'));
-        if (!manifest || typeof manifest.name !== 'string' || !isPluginManifest(manifest)) continue;
-        if (seen.has(manifest.name)) continue;
-        let real = dir;
-        try {
-          real = fs.realpathSync(dir);
-        } catch {
-          // a dangling link: keep the path as found
-        }
-        const found: InstalledPlugin = {
-          package: manifest.name,
-          version: typeof manifest.version === 'string' ? manifest.version : '0.0.0',
-          dir: real,
-          description: typeof manifest.description === 'string' ? manifest.description : undefined,
-        };
-        try {
-          found.plugin = loadPlugin(real, undefined, `${path.join(nm, manifest.name)}`);
-          found.description = found.plugin.description ?? found.description;
-        } catch (e) {
-          found.error = e instanceof Error ? e.message : String(e);
-        }
-        seen.set(manifest.name, found);
-      }
+  const out: InstalledPlugin[] = [];
+  for (const m of pluginManifests(from)) {
+    const found: InstalledPlugin = { package: m.name, version: m.version, dir: m.dir, description: m.description };
+    try {
+      found.plugin = loadPlugin(m.dir, undefined, m.where);
+      found.description = found.plugin.description ?? found.description;
+    } catch (e) {
+      found.error = e instanceof Error ? e.message : String(e);
     }
+    out.push(found);
   }
-  return [...seen.values()].sort((a, b) => a.package.localeCompare(b.package));
+  return out.sort((a, b) => a.package.localeCompare(b.package));
 }
 
 /** A plugin as the composed schema needs it: the names a config may use for it, its kind and options schema. */

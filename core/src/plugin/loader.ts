@@ -1,5 +1,7 @@
 import * as path from 'path';
+import { closest } from '../util/did-you-mean';
 import { PluginError } from '../util/errors';
+import { pluginManifests } from './installed';
 import { AbsnasPlugin, PLUGIN_API_VERSION, PluginKind } from './plugin';
 
 function major(version: string): number {
@@ -9,6 +11,29 @@ function major(version: string): number {
 
 function isPathLike(spec: string): boolean {
   return spec.startsWith('.') || path.isAbsolute(spec);
+}
+
+/** Why a package name is not a plugin here, with the installed plugin it most likely means. */
+function notInstalledHint(spec: string): string {
+  const installed = pluginManifests().map((m) => m.name);
+  // `spos` for `@absnas/spos`: the same name without its scope
+  const unscoped = installed.find((n) => n.replace(/^@[^/]+\//, '') === spec);
+  const hint = unscoped ?? closest(spec, installed);
+  return hint !== undefined ? `not installed; did you mean '${hint}'?` : `not installed (try: npm install ${spec}; absnas list shows the installed plugins)`;
+}
+
+/** A plugin module that throws on require: a missing dependency (often @absnas/core beside a plugin given by path), or its own error. */
+function describeLoadError(e: unknown, file: string): string {
+  const err = e as NodeJS.ErrnoException;
+  const missing = err?.code === 'MODULE_NOT_FOUND' ? /Cannot find module '([^']+)'/.exec(err.message)?.[1] : undefined;
+  if (missing !== undefined && !path.isAbsolute(missing) && !missing.startsWith('.')) {
+    return (
+      `it requires '${missing}', which cannot be found from ${path.dirname(file)}: install it where the plugin is ` +
+      `(npm install ${missing.startsWith('@') ? missing.split('/').slice(0, 2).join('/') : missing.split('/')[0]} in the plugin's package)`
+    );
+  }
+  const first = (err instanceof Error ? err.message : String(e)).split('\n')[0];
+  return `${first} (in ${file})`;
 }
 
 /**
@@ -23,11 +48,15 @@ export function loadPlugin(spec: string, expectedKind: PluginKind | undefined, w
       ? require.resolve(path.resolve(spec))
       : require.resolve(spec, { paths: [process.cwd(), __dirname] });
   } catch {
-    const hint = isPathLike(spec) ? 'no such file or package directory' : `not installed (try: npm install ${spec})`;
-    throw new PluginError(`${where}: unknown plugin '${spec}': ${hint}`);
+    throw new PluginError(`${where}: unknown plugin '${spec}': ${isPathLike(spec) ? 'no such file or package directory' : notInstalledHint(spec)}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require(resolved);
+  let mod: Record<string, unknown> | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require(resolved);
+  } catch (e) {
+    throw new PluginError(`${where}: plugin '${spec}' cannot be loaded: ${describeLoadError(e, resolved)}`);
+  }
   const plugin: unknown = mod?.default ?? mod?.plugin ?? mod;
   const p = plugin as Partial<AbsnasPlugin>;
   const missing = (['name', 'apiVersion', 'kind', 'schema', 'register'] as const).filter((k) => p?.[k] === undefined);

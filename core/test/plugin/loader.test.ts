@@ -64,7 +64,35 @@ describe('loadPlugin', () => {
 
   it('says how to install a package it cannot find', () => {
     expect(() => loadPlugin('absnas-no-such-plugin', 'metric', 'x')).toThrow(
-      "x: unknown plugin 'absnas-no-such-plugin': not installed (try: npm install absnas-no-such-plugin)",
+      "x: unknown plugin 'absnas-no-such-plugin': not installed (try: npm install absnas-no-such-plugin; absnas list shows the installed plugins)",
     );
+  });
+
+  it('suggests the installed plugin a name most likely means: a typo, or the name without its scope', () => {
+    expect(() => loadPlugin('@absnas/metirc-angle', 'metric', 'x')).toThrow(
+      "x: unknown plugin '@absnas/metirc-angle': not installed; did you mean '@absnas/metric-angle'?",
+    );
+    expect(() => loadPlugin('spos', 'searcher', 'x')).toThrow("x: unknown plugin 'spos': not installed; did you mean '@absnas/spos'?");
+  });
+
+  it('names the dependency a plugin given by path cannot find, and other load errors, as plugin errors', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'absnas-loader-'));
+    fs.writeFileSync(path.join(dir, 'needs-core.js'), "require('@absnas/not-installed-here'); module.exports = {};");
+    fs.writeFileSync(path.join(dir, 'broken.js'), 'module.exports = {;');
+    let e: unknown;
+    try {
+      loadPlugin(path.join(dir, 'needs-core.js'), 'metric', 'x');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(PluginError);
+    expect((e as Error).message).toBe(
+      `x: plugin '${path.join(dir, 'needs-core.js')}' cannot be loaded: it requires '@absnas/not-installed-here', which cannot be found ` +
+        `from ${dir}: install it where the plugin is (npm install @absnas/not-installed-here in the plugin's package)`,
+    );
+    expect(() => loadPlugin(path.join(dir, 'broken.js'), 'metric', 'x')).toThrow(
+      new RegExp(`^x: plugin '.*broken\\.js' cannot be loaded: (SyntaxError: )?Unexpected token .* \\(in .*broken\\.js\\)$`),
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
