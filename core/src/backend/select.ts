@@ -23,7 +23,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerDilatedConvGradients } from './conv-gradients';
 import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
-import { NATIVE_ADDON_PATH, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, registerNativeKernels } from './native';
+import { NATIVE_ADDON_PATH, NATIVE_BUILD_HINT, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, nativeKernelsNotBuilt, registerNativeKernels } from './native';
 import { registerWasmSplitKernels } from './parallel/kernels';
 import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
 import { prepareWasmBackend, restoreStockWasm, wasmThreadsActive, wasmThreadsError } from './wasm-threads';
@@ -63,6 +63,8 @@ const PKG_WEBGPU = '@tensorflow/tfjs-backend-webgpu';
 const PKG_CPU = '@tensorflow/tfjs-backend-cpu';
 
 let current: BackendInfo | undefined;
+/** The native kernels' build hint is said once per process (a compare selects a backend per cell). */
+let toldNativeHint = false;
 /** which node package registered the 'tensorflow' backend, once one has loaded */
 let nodePackage: string | undefined;
 
@@ -345,5 +347,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
       `self-test ${selfTest.ok ? 'ok' : 'FAILED'} in ${selfTest.ms} ms`,
   );
   if (!selfTest.ok) log(`backend: ${warnings[warnings.length - 1]}`);
+  if (info.name === 'wasm' && info.native === undefined && nativeKernelsNotBuilt() && !toldNativeHint) {
+    toldNativeHint = true;
+    log(`note: absnas's native CPU kernels are not built: ${NATIVE_BUILD_HINT}`);
+  }
   return info;
 }

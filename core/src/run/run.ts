@@ -89,6 +89,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   const interruption = options.interruption ?? new Interruption();
   hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
   const backend = await selectBackend(config.backend, (m) => progress.log(m));
+  const tensorsAtStart = tf.memory().numTensors;
   runDir.writeJson('config.json', config);
   runDir.emit({ event: options.resume ? 'runResume' : 'runStart', name: config.name, seed: config.seed, backend: backend.name });
   await hooks.series('onRunStart', { runDir: runDir.dir, config: config as unknown as Record<string, unknown>, backend: backend.name, seed: config.seed });
@@ -185,6 +186,13 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   const outcome: RunOutcome = { result, backend, shrink, seconds };
   runDir.writeText('report.md', renderReport(outcome, space));
   await writeRunReport(runDir.dir, space);
+  const leaked = tf.memory().numTensors - tensorsAtStart;
+  if (leaked > 0) {
+    progress.log(
+      `warning: ${leaked} tensor(s) created during the run were not disposed: a plugin that makes a supernet, ` +
+        'a SupernetTrainer or tensors of its own must dispose() them (docs/api.md)',
+    );
+  }
   runDir.emit({ event: 'runEnd', architecture: text, metrics: found.metrics, seconds, tensors: tf.memory().numTensors });
   await hooks.series('onRunEnd', { runDir: runDir.dir, result: result as unknown as Record<string, unknown> });
   return outcome;

@@ -41,6 +41,11 @@ export interface NativeKernelsInfo {
 /** Where the build puts the addon (core/native/build/), seen from src/ or dist/. */
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '../../../native/build/absnas_native.node');
 
+/** What building the native kernels gives, and the command that builds them (said where they are missing). */
+export const NATIVE_BUILD_HINT =
+  'they make CPU training about 4x faster (a NAS-Bench-201 step, docs/performance.md); to build them, install a C++ compiler ' +
+  'and oneDNN (Debian/Ubuntu: sudo apt-get install g++ libdnnl-dev), then run `npm rebuild @absnas/core`';
+
 let addon: Addon | null | undefined;
 let loadError = '';
 let enabledOverride: boolean | undefined;
@@ -51,9 +56,7 @@ function load(): Addon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (!fs.existsSync(NATIVE_ADDON_PATH)) {
-    loadError =
-      `not built (${NATIVE_ADDON_PATH} is missing): install a C++ compiler and oneDNN 2.x ` +
-      '(Debian/Ubuntu: apt-get install g++ libdnnl-dev), then run `node core/native/build.js` or `npm rebuild @absnas/core`';
+    loadError = `not built (${NATIVE_ADDON_PATH} is missing): ${NATIVE_BUILD_HINT}`;
     return null;
   }
   try {
@@ -102,6 +105,11 @@ export function nativeKernelsError(): string {
   if (!wanted()) return 'turned off (ABSNAS_NATIVE=0)';
   if (wasmThreadsActive() > 0) return "off beside tfjs's threaded wasm build";
   return load() == null ? loadError : '';
+}
+
+/** True when the native kernels are missing because they were never built (not turned off, not failing to load). */
+export function nativeKernelsNotBuilt(): boolean {
+  return !fs.existsSync(NATIVE_ADDON_PATH);
 }
 
 /** How many kernel calls the native kernels have run in this process. */

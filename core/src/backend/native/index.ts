@@ -5,7 +5,7 @@ import { registerNativePooling } from './pooling';
 import { registerNativeReluGradient } from './relu';
 
 export type { NativeKernelsInfo } from './addon';
-export { NATIVE_ADDON_PATH, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from './addon';
+export { NATIVE_ADDON_PATH, NATIVE_BUILD_HINT, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, nativeKernelsNotBuilt, setNativeKernelsEnabled } from './addon';
 export { NATIVE_CONVOLUTIONS } from './convolutions';
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, nativeBatchNormActive } from './batch-norm';
 export { RELU_GRAD } from './relu';
