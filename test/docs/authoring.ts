@@ -27,8 +27,8 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function run(command: string, args: string[], cwd: string, timeoutMs = 240000): Ran {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', env: childEnv(), timeout: timeoutMs });
+export function run(command: string, args: string[], cwd: string, timeoutMs = 240000, env: NodeJS.ProcessEnv = {}): Ran {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...childEnv(), ...env }, timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 

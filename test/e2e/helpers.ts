@@ -16,7 +16,7 @@ export function runCli(args: string[], cwd = ROOT): { status: number | null; std
 }
 
 /** Overrides that shrink the quickstart to seconds: same components, tiny budget. */
-export const TINY = [
+export const TINY_SETTINGS: readonly string[] = [
   'data.trainSize=256',
   'data.valSize=64',
   'data.testSize=64',
@@ -27,7 +27,10 @@ export const TINY = [
   'search.options.evolution={"population":4,"iterations":2,"topK":2,"crossovers":2,"mutations":2}',
   'search.options.recalibrationBatches=1',
   'search.options.evalBatchSize=64',
-].flatMap((s) => ['--set', s]);
+];
+
+/** TINY_SETTINGS as `--set` arguments. */
+export const TINY = TINY_SETTINGS.flatMap((s) => ['--set', s]);
 
 /**
  * A run of seconds on a tiny NB201 supernet (C=2, N=1) over synthetic 8x8
