@@ -3,7 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/core', '<rootDir>/plugins', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // test/packaging installs from the registry: `npm run test:packaging` (CI runs it)
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/packaging/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/.*\\.d\\.ts$'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { TINY_SETTINGS } from '../e2e/helpers';
+import { TINY_RANKING_SETTINGS, TINY_SETTINGS } from '../e2e/helpers';
 import { codeBlocks, ROOT, run, tempDir } from './authoring';
 
 const BIN = path.join(ROOT, 'core/bin/absnas.js');
@@ -25,6 +25,9 @@ const ELSEWHERE: Record<string, string> = {
   'npx absnas list': 'here (README) and test/docs/example-gradnorm.test.ts',
   'npx absnas run my-preset.json --set shrink.metric.plugin=absnas-metric-gradnorm': 'test/docs/example-gradnorm.test.ts',
   'npm run build && npm publish': 'never: it publishes to the registry',
+  'npm install @absnas/core @absnas/presets @absnas/space-nb201 @absnas/metric-angle @absnas/spos':
+    'test/packaging/install.test.ts (the packed tarballs; CI runs it)',
+  'npm install-scripts approve @absnas/core sharp webgpu': 'test/packaging/install.test.ts (the same approvals, in package.json)',
   'npx absnas plugin new absnas-metric-mine --kind metric': 'test/e2e/plugin-scaffold.test.ts',
   'cd absnas-metric-mine && npm install && npm run build && npm test && npm run search': 'test/e2e/plugin-scaffold.test.ts',
 };
@@ -32,6 +35,7 @@ const ELSEWHERE: Record<string, string> = {
 /** Settings that make a preset's run take seconds: same components, tiny budget. */
 const SMALL: Record<string, readonly string[]> = {
   'presets/quickstart.json': TINY_SETTINGS,
+  quickstart: TINY_SETTINGS,
   'presets/paper/nb201-compare-mini.json': [
     'data={"dataset":"synthetic","trainSize":128,"valSize":64,"testSize":32}',
     'space.options.channels=4',
@@ -45,14 +49,7 @@ const SMALL: Record<string, readonly string[]> = {
     'compare.searchers.3.options.train.stepsPerEpoch=2',
     ...[0, 1, 2].flatMap((s) => [`compare.searchers.3.options.stages.${s}.epochs=1`, `compare.searchers.3.options.stages.${s}.warmupEpochs=0`]),
   ],
-  'presets/paper/nb201-ranking-mini.json': [
-    'data={"dataset":"synthetic","trainSize":128,"valSize":64,"testSize":0}',
-    'space.options={"channels":2,"cellsPerStage":1}',
-    'shrink.train.stepsPerEpoch=2',
-    'rank.epochs=[1]',
-    'rank.seeds=[0]',
-    'rank.accuracySample=4',
-  ],
+  'presets/paper/nb201-ranking-mini.json': TINY_RANKING_SETTINGS,
 };
 
 interface DocLine {

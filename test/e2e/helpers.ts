@@ -32,6 +32,16 @@ export const TINY_SETTINGS: readonly string[] = [
 /** TINY_SETTINGS as `--set` arguments. */
 export const TINY = TINY_SETTINGS.flatMap((s) => ['--set', s]);
 
+/** Overrides that shrink the NB201 ranking presets to seconds: one seed, one epoch, a tiny supernet. */
+export const TINY_RANKING_SETTINGS: readonly string[] = [
+  'data={"dataset":"synthetic","trainSize":128,"valSize":64,"testSize":0}',
+  'space.options={"channels":2,"cellsPerStage":1}',
+  'shrink.train.stepsPerEpoch=2',
+  'rank.epochs=[1]',
+  'rank.seeds=[0]',
+  'rank.accuracySample=4',
+];
+
 /**
  * A run of seconds on a tiny NB201 supernet (C=2, N=1) over synthetic 8x8
  * images: ABS with the angle metric (one round dropping 20 operators), then

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../util/errors';
+import { didYouMean } from '../util/did-you-mean';
 
 /** Tells which preset file (or `--set`) gave the value at a JSON pointer. */
 export type OriginFn = (pointer: string) => string;
@@ -309,11 +310,49 @@ export function parseJsonFile(file: string, text: string): unknown {
 
 // ---------------------------------------------------------------- presets
 
-/** The file a preset name refers to: as given, or with `.json` added. */
+/** The package whose presets are named without a path (`absnas run quickstart`). */
+export const PRESETS_PACKAGE = '@absnas/presets';
+
+/** The folder of the installed presets package, seen from `baseDir` and then from absnas itself. */
+function presetsDir(baseDir: string): string | undefined {
+  try {
+    return path.dirname(require.resolve(`${PRESETS_PACKAGE}/package.json`, { paths: [baseDir, __dirname] }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names of the presets that ship in the presets package (`quickstart`, `paper/nb201-ranking-mini`, ...). */
+export function shippedPresetNames(baseDir = process.cwd()): string[] {
+  const dir = presetsDir(baseDir);
+  if (!dir) return [];
+  const out: string[] = [];
+  const walk = (sub: string): void => {
+    for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub === '' ? e.name : `${sub}/${e.name}`;
+      if (e.isDirectory() && e.name !== 'node_modules') walk(rel);
+      else if (e.isFile() && e.name.endsWith('.json') && rel !== 'package.json') out.push(rel.slice(0, -'.json'.length));
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/** A name that may be a shipped preset: no `./`, `../` or absolute path. */
+function isPresetName(name: string): boolean {
+  return !name.startsWith('.') && !path.isAbsolute(name);
+}
+
+/**
+ * The file a preset name refers to: the path as given, or with `.json`
+ * added; failing that, a name without `./` or `/` (`quickstart`,
+ * `paper/nb201-ranking-mini`) is looked up in the installed presets package.
+ */
 function resolvePresetFile(name: string, baseDir: string): { file?: string; tried: string[] } {
-  const first = path.resolve(baseDir, name);
-  const tried = [first];
-  if (!/\.json$/i.test(first)) tried.push(first + '.json');
+  const withJson = (f: string): string[] => (/\.json$/i.test(f) ? [f] : [f, f + '.json']);
+  const tried = withJson(path.resolve(baseDir, name));
+  const shipped = isPresetName(name) ? presetsDir(baseDir) : undefined;
+  if (shipped) tried.push(...withJson(path.join(shipped, name)));
   for (const candidate of tried) {
     try {
       if (fs.statSync(candidate).isFile()) return { file: candidate, tried };
@@ -387,7 +426,8 @@ function loadFile(file: string, stack: string[], files: string[]): Loaded {
 
 /**
  * Read a JSON preset and the presets it `extends` (a path relative to the
- * extending file, `.json` optional, or an array of them applied in order).
+ * extending file, `.json` optional, or an array of them applied in order;
+ * a name without a path may be one of the shipped presets).
  * Objects merge key by key, arrays and scalars replace, the extending file
  * wins. Relative plugin paths are made absolute against the file that names
  * them.
@@ -395,7 +435,9 @@ function loadFile(file: string, stack: string[], files: string[]): Loaded {
 export function loadPreset(file: string): LoadedPreset {
   const { file: resolved, tried } = resolvePresetFile(file, process.cwd());
   if (!resolved) {
-    throw new ConfigError(`preset not found: ${file} (looked for ${tried.map(displayPath).join(', ')})`);
+    const names = isPresetName(file) ? shippedPresetNames() : [];
+    const shipped = names.length > 0 ? `; the presets of ${PRESETS_PACKAGE}: ${names.join(', ')}${didYouMean(file.replace(/\.json$/i, ''), names)}` : '';
+    throw new ConfigError(`preset not found: ${file} (looked for ${tried.map(displayPath).join(', ')})${shipped}`);
   }
   const files: string[] = [];
   const { raw, origins } = loadFile(resolved, [], files);

@@ -33,9 +33,11 @@ const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 export interface AbsnasInstallation {
   coreDir: string;
   coreVersion: string;
-  /** True when absnas runs from a source checkout (core/src beside core/dist, not inside node_modules). */
-  checkout: boolean;
-  /** The devDependency spec of a package: a `file:` path in a checkout, else a version range. */
+  /**
+   * The devDependency spec of a package: a range of the registry's versions
+   * from the installed one (never a path of this machine, so the package
+   * moves to any machine and any CI).
+   */
   specOf(pkg: string): string;
 }
 
@@ -51,29 +53,11 @@ function readVersion(dir: string): string | undefined {
 export function currentInstallation(): AbsnasInstallation {
   const coreDir = fs.realpathSync(path.resolve(__dirname, '..', '..'));
   const coreVersion = readVersion(coreDir) ?? '0.0.0';
-  const checkout =
-    fs.existsSync(path.join(coreDir, 'src', 'index.ts')) && !coreDir.split(path.sep).includes('node_modules');
-  // the plugins of a checkout, by package name
-  const siblings = new Map<string, string>();
-  if (checkout) {
-    const pluginsDir = path.join(coreDir, '..', 'plugins');
-    for (const d of fs.existsSync(pluginsDir) ? fs.readdirSync(pluginsDir) : []) {
-      try {
-        const m = JSON.parse(fs.readFileSync(path.join(pluginsDir, d, 'package.json'), 'utf8')) as { name?: string };
-        if (m.name) siblings.set(m.name, path.join(pluginsDir, d));
-      } catch {
-        // not a package
-      }
-    }
-  }
   return {
     coreDir,
     coreVersion,
-    checkout,
     specOf(pkg) {
-      if (pkg === '@absnas/core') return checkout ? `file:${coreDir}` : `^${coreVersion}`;
-      const sibling = siblings.get(pkg);
-      if (sibling) return `file:${sibling}`;
+      if (pkg === '@absnas/core') return `^${coreVersion}`;
       let version: string | undefined;
       try {
         version = readVersion(path.dirname(require.resolve(`${pkg}/package.json`, { paths: [process.cwd(), coreDir] })));

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { findJsonError, loadPreset } from '../../src/config/load';
+import { displayPath, findJsonError, loadPreset, shippedPresetNames } from '../../src/config/load';
 import { ConfigError } from '../../src/util/errors';
 
 /** A fresh temp folder with the given files (values other than strings are written as JSON). */
@@ -14,6 +14,9 @@ function tempPresets(files: Record<string, unknown>): string {
   }
   return dir;
 }
+
+/** The presets package of this checkout (presets/, linked as @absnas/presets). */
+const PRESETS = fs.realpathSync(path.join(__dirname, '../../../presets'));
 
 function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -138,8 +141,31 @@ describe('loadPreset', () => {
     const dir = make({ 'a.json': { extends: ['ok', 'gone'] }, 'ok.json': {} });
     const e = loadError(path.join(dir, 'a.json'));
     expect(e.message).toBe(
-      `${path.join(dir, 'a.json')}: /extends/1: preset 'gone' not found (looked for ${path.join(dir, 'gone')}, ${path.join(dir, 'gone.json')})`,
+      `${path.join(dir, 'a.json')}: /extends/1: preset 'gone' not found (looked for ${path.join(dir, 'gone')}, ${path.join(dir, 'gone.json')}, ` +
+        `${displayPath(path.join(PRESETS, 'gone'))}, ${displayPath(path.join(PRESETS, 'gone.json'))})`,
     );
+  });
+
+  test('a name without a path is a preset of @absnas/presets, for the file and in extends', () => {
+    const quickstart = JSON.parse(fs.readFileSync(path.join(PRESETS, 'quickstart.json'), 'utf8'));
+    expect(loadPreset('quickstart').raw).toEqual(quickstart);
+    expect(loadPreset('quickstart').files).toEqual([path.join(PRESETS, 'quickstart.json')]);
+    expect(loadPreset('paper/nb201-ranking-mini').files).toEqual(
+      ['nb201-ranking.json', 'nb201-ranking-mini.json'].map((f) => path.join(PRESETS, 'paper', f)),
+    );
+    const dir = make({ 'mine.json': { extends: 'quickstart', name: 'mine' } });
+    const mine = loadPreset(path.join(dir, 'mine.json'));
+    expect(mine.raw).toEqual({ ...quickstart, name: 'mine' });
+    // a file of that name beside the extending preset comes first
+    const near = make({ 'mine.json': { extends: 'quickstart' }, 'quickstart.json': { name: 'near' } });
+    expect(loadPreset(path.join(near, 'mine.json')).raw).toEqual({ name: 'near' });
+  });
+
+  test('an unknown name lists the shipped presets, with the nearest one', () => {
+    const e = loadError('quikstart');
+    expect(e.message).toMatch(/^preset not found: quikstart \(looked for .*\); the presets of @absnas\/presets: .*paper\/nb201-ranking-mini.*; did you mean 'quickstart'\?$/);
+    expect(shippedPresetNames()).toEqual(expect.arrayContaining(['quickstart', 'paper/nb201-compare-mini', 'paper/nb201-ranking']));
+    expect(shippedPresetNames()).not.toContain('package');
   });
 
   test('a missing top-level preset is named', () => {
