@@ -14,6 +14,7 @@
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
 //   reluBackward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
+//   convImpl(kind, depthwise, dims) -> oneDNN's implementation name for that convolution
 //   info() -> { version, isa, threads }   setThreads(n)
 #include <node_api.h>
 #include <omp.h>
@@ -26,6 +27,7 @@
 #include "activation.h"
 #include "batch_norm.h"
 #include "convolution.h"
+#include "dnnl_compat.h"
 #include "pooling.h"
 
 namespace {
@@ -135,6 +137,26 @@ napi_value convolution(napi_env env, napi_callback_info info, bool depthwise) {
 }
 
 napi_value conv(napi_env env, napi_callback_info info) { return convolution(env, info, false); }
+
+// convImpl(kind, depthwise, dims) -> the oneDNN implementation's name
+napi_value conv_impl(napi_env env, napi_callback_info info) {
+  napi_value args[3];
+  if (!arguments(env, info, 3, args)) return nullptr;
+  int64_t kind = -1;
+  bool depthwise = false;
+  if (!integer(env, args[0], "kind", 0, &kind) || kind > 2) return throw_error(env, "kind must be 0, 1 or 2");
+  if (napi_get_value_bool(env, args[1], &depthwise) != napi_ok) return throw_error(env, "depthwise must be a boolean");
+  absnas::ConvDims d;
+  if (!int_fields(env, args[2], &d)) return nullptr;
+  std::string impl;
+  napi_value r = guarded(env, [&] { impl = absnas::convolution_impl(int(kind), depthwise, d); });
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return r;
+  napi_value out;
+  napi_create_string_utf8(env, impl.c_str(), impl.size(), &out);
+  return out;
+}
 napi_value depthwise(napi_env env, napi_callback_info info) { return convolution(env, info, true); }
 
 napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
@@ -221,18 +243,7 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
 napi_value info_of(napi_env env, napi_callback_info) {
   const dnnl_version_t* v = dnnl_version();
   const std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-  const char* isa = "unknown";
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: isa = "sse4.1"; break;
-    case dnnl::cpu_isa::avx: isa = "avx"; break;
-    case dnnl::cpu_isa::avx2: isa = "avx2"; break;
-    case dnnl::cpu_isa::avx2_vnni: isa = "avx2_vnni"; break;
-    case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
-    case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
-    case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
-    case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
-    default: break;
-  }
+  const char* isa = absnas::dnnl_compat::isa_name();
   napi_value out, s_version, s_isa, n_threads;
   napi_create_object(env, &out);
   napi_create_string_utf8(env, version.c_str(), NAPI_AUTO_LENGTH, &s_version);
@@ -248,6 +259,7 @@ napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"conv", nullptr, conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"depthwise", nullptr, depthwise, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convImpl", nullptr, conv_impl, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -9,7 +9,7 @@
  *   node core/native/build.js --force    rebuild even if up to date
  *   node core/native/build.js --require  exit 1 when it cannot build
  *
- * Needs: g++ (or $CXX), oneDNN 2.x headers and library (Debian/Ubuntu:
+ * Needs: g++ (or $CXX), oneDNN 2.x or 3.x headers and library (Debian/Ubuntu:
  * `apt-get install g++ libdnnl-dev`; elsewhere set DNNLROOT to its install
  * prefix) and Node's headers (shipped with Node in include/node). Nothing is
  * downloaded. ABSNAS_NATIVE=0 skips the build.
@@ -22,7 +22,7 @@ const { spawnSync } = require('child_process');
 
 const here = __dirname;
 const sources = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'pooling.cc'].map((f) => path.join(here, f));
-const headers = ['activation.h', 'batch_norm.h', 'convolution.h', 'pooling.h'].map((f) => path.join(here, f));
+const headers = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'pooling.h'].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const target = path.join(outDir, 'absnas_native.node');
 const force = process.argv.includes('--force');
@@ -72,7 +72,7 @@ const dnnlInclude = [dnnlRoot && path.join(dnnlRoot, 'include'), '/usr/include',
 if (!dnnlInclude) skip('oneDNN headers (oneapi/dnnl/dnnl.hpp) not found');
 const dnnlConfig = fs.readFileSync(path.join(dnnlInclude, 'oneapi', 'dnnl', 'dnnl_version.h'), 'utf8');
 const major = Number((/#define DNNL_VERSION_MAJOR (\d+)/.exec(dnnlConfig) || [])[1]);
-if (major !== 2) skip(`oneDNN ${major || '?'}.x found; these kernels use the oneDNN 2.x API`);
+if (major !== 2 && major !== 3) skip(`oneDNN ${major || '?'}.x found; these kernels use the oneDNN 2.x or 3.x API`);
 
 const libDirs = dnnlRoot ? [path.join(dnnlRoot, 'lib'), path.join(dnnlRoot, 'lib64')].filter(exists) : [];
 const args = [

@@ -1,6 +1,8 @@
 // Convolutions through oneDNN (see convolution.cc).
 #pragma once
 
+#include <string>
+
 namespace absnas {
 
 // Geometry of one NHWC convolution; the field order is the one JS passes.
@@ -14,5 +16,8 @@ struct ConvDims {
 // filter / dW: [kh, kw, ic, oc], or [kh, kw, ic, oc / ic] when depthwise.
 // Throws dnnl::error on a geometry oneDNN refuses.
 void convolution(int kind, bool depthwise, const ConvDims& d, const float* a, const float* b, float* out);
+
+// The oneDNN implementation that runs it (e.g. "jit:avx512_core"), for tests and profiles.
+std::string convolution_impl(int kind, bool depthwise, const ConvDims& d);
 
 }  // namespace absnas
