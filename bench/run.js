@@ -5,7 +5,15 @@
  *                     [--workloads nb201,mbconv,darts,angle] [--torch-threads 0]
  *                     [--wasm-helper default|off|on|both]
  *                     [--wasm-threads default|1|N|both] [--native default|off|both]
- *                     [--json FILE]
+ *                     [--loaded-rounds 1] [--hogs 0] [--json FILE]
+ *
+ * --loaded-rounds: after the normal rounds, each training workload runs this
+ * many rounds on a loaded machine: --hogs busy-looping processes (default:
+ * one per core) run beside both sides for the whole round. In such a round
+ * absnas runs as it starts by default and single-threaded (native kernels on
+ * one thread, no wasm helper: its own single-threaded speed), PyTorch with
+ * both thread counts. Reported: absnas loaded against its own
+ * single-threaded speed in the same round, and against the faster PyTorch.
  *
  * --native: absnas on wasm with its native kernels (oneDNN convolutions and
  * batch norm, core/native) as it starts by default where they are built,
@@ -42,7 +50,7 @@
  * when missing and this process runs as root.
  */
 'use strict';
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -58,7 +66,7 @@ const TITLES = {
 };
 
 function options() {
-  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', 'wasm-threads': 'default', native: 'default', json: '' };
+  const o = { rounds: 3, steps: 10, warmup: 3, backend: 'auto', workloads: WORKLOADS.join(','), 'torch-threads': 0, 'wasm-helper': 'default', 'wasm-threads': 'default', native: 'default', 'loaded-rounds': 1, hogs: 0, json: '' };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].replace(/^--/, '');
@@ -99,6 +107,22 @@ function runJson(cmd, argv, env) {
     throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${(r.stderr || '').slice(-4000)}`);
   }
   return JSON.parse(line);
+}
+
+/**
+ * Busy-looping processes, one per `count`, that run until stop() (also on
+ * exit): the fixed load of a loaded round.
+ */
+function startHogs(count) {
+  const hogs = [];
+  for (let i = 0; i < count; i++) {
+    hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  }
+  const stop = () => {
+    for (const h of hogs) if (h.exitCode == null && h.signalCode == null) h.kill('SIGKILL');
+  };
+  process.once('exit', stop);
+  return { count, stop };
 }
 
 function median(v) {
@@ -145,6 +169,33 @@ function main() {
       }
     }
   }
+  const hogCount = o.hogs > 0 ? o.hogs : os.cpus().length;
+  /** Rounds beside a fixed CPU load: absnas as it starts by default and single-threaded, PyTorch on 1 and N threads. */
+  const loadedRounds = (w) => {
+    const single = { ABSNAS_NATIVE_THREADS: '1', ABSNAS_WASM_HELPER: '0' };
+    const out = [];
+    for (let r = 0; r < o['loaded-rounds']; r++) {
+      const hogs = startHogs(hogCount);
+      try {
+        const load = os.loadavg()[0];
+        const envs = r % 2 === 0 ? [{}, single] : [single, {}];
+        const runs = envs.map((env) => runJson(process.execPath, absnasArgs(w), env));
+        if (r % 2 === 1) runs.reverse();
+        const ts = torchThreads.map((n) => runJson(PYTHON, torchArgs(w, n)));
+        const t = ts.reduce((b, x) => (x.imagesPerSecond > b.imagesPerSecond ? x : b));
+        const [a, a1] = runs;
+        out.push({ hogs: hogCount, loadBefore: load, loadAfter: os.loadavg()[0], absnas: a, absnasSingleThread: a1, torch: t, torchRuns: ts });
+        console.log(
+          `bench: ${w} loaded round ${r + 1}/${o['loaded-rounds']} (${hogCount} busy loops beside): absnas ${fmt(a.imagesPerSecond)} img/s, ` +
+            `absnas single-threaded ${fmt(a1.imagesPerSecond)} img/s (x${fmt(a.imagesPerSecond / a1.imagesPerSecond, 2)}), ` +
+            `pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`,
+        );
+      } finally {
+        hogs.stop();
+      }
+    }
+    return out;
+  };
   const results = {};
   for (const w of o.workloads) {
     const rounds = [];
@@ -206,6 +257,7 @@ function main() {
       }
     }
     summary.rounds = rounds;
+    if (w !== 'angle' && o['loaded-rounds'] > 0) summary.loaded = loadedRounds(w);
     results[w] = summary;
   }
   const load1 = os.loadavg();
@@ -229,6 +281,28 @@ function main() {
       if (s.variants.length > 1) {
         for (const v of s.variants) console.log(`|   ${v.label}, per round | ${v.perRound.map((x) => fmt(x)).join(', ')} img/s |`);
       }
+    }
+  }
+  const loaded = Object.values(results).filter((s) => s.loaded && s.loaded.length > 0);
+  if (loaded.length > 0) {
+    console.log('');
+    console.log(`Loaded machine (${hogCount} busy loops beside each side; medians over ${o['loaded-rounds']} round(s)):`);
+    console.log('| workload | absnas | absnas single-threaded | absnas / its single-threaded | PyTorch (faster of its runs) | absnas / PyTorch | load average |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of loaded) {
+      const m = (f) => median(s.loaded.map(f));
+      s.loadedSummary = {
+        absnasImagesPerSecond: m((x) => x.absnas.imagesPerSecond),
+        absnasSingleThreadImagesPerSecond: m((x) => x.absnasSingleThread.imagesPerSecond),
+        ratioToOwnSingleThread: m((x) => x.absnas.imagesPerSecond / x.absnasSingleThread.imagesPerSecond),
+        torchImagesPerSecond: m((x) => x.torch.imagesPerSecond),
+        ratio: m((x) => x.absnas.imagesPerSecond / x.torch.imagesPerSecond),
+      };
+      const l = s.loadedSummary;
+      const loads = s.loaded.map((x) => `${x.loadBefore.toFixed(1)}-${x.loadAfter.toFixed(1)}`).join(', ');
+      console.log(
+        `| ${s.title} | ${fmt(l.absnasImagesPerSecond)} img/s | ${fmt(l.absnasSingleThreadImagesPerSecond)} img/s | ${fmt(l.ratioToOwnSingleThread, 3)} | ${fmt(l.torchImagesPerSecond)} img/s | ${fmt(l.ratio, 3)} | ${loads} |`,
+      );
     }
   }
   const any = Object.values(results)[0];

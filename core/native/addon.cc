@@ -15,7 +15,8 @@
 //   reluBackward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
 //   convImpl(kind, depthwise, dims) -> oneDNN's implementation name for that convolution
-//   info() -> { version, isa, threads }   setThreads(n)
+//   info() -> { version, isa, threads (the maximum), followsLoad, lastThreads }
+//   setThreads(n)   a fixed thread count; 0: chosen per kernel from the machine's load (the default)
 #include <node_api.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -29,6 +30,7 @@
 #include "convolution.h"
 #include "dnnl_compat.h"
 #include "pooling.h"
+#include "threads.h"
 
 namespace {
 
@@ -98,9 +100,11 @@ bool integer(napi_env env, napi_value v, const char* what, int64_t lo, int64_t* 
   return true;
 }
 
+// Runs one kernel with the thread count chosen for it (threads.cc); C++ errors become JS errors.
 template <typename F>
 napi_value guarded(napi_env env, F&& f) {
   try {
+    absnas::begin_kernel_threads();
     f();
   } catch (const dnnl::error& e) {
     return throw_error(env, std::string("oneDNN: ") + e.what() + " (status " + std::to_string(int(e.status)) + ")");
@@ -235,8 +239,8 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value arg;
   if (!arguments(env, info, 1, &arg)) return nullptr;
   int64_t n;
-  if (!integer(env, arg, "threads", 1, &n)) return nullptr;
-  omp_set_num_threads(int(n));
+  if (!integer(env, arg, "threads", 0, &n)) return nullptr;
+  absnas::set_thread_limit(int(n));
   return nullptr;
 }
 
@@ -244,14 +248,18 @@ napi_value info_of(napi_env env, napi_callback_info) {
   const dnnl_version_t* v = dnnl_version();
   const std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
   const char* isa = absnas::dnnl_compat::isa_name();
-  napi_value out, s_version, s_isa, n_threads;
+  napi_value out, s_version, s_isa, n_threads, b_follows, n_last;
   napi_create_object(env, &out);
   napi_create_string_utf8(env, version.c_str(), NAPI_AUTO_LENGTH, &s_version);
   napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &s_isa);
-  napi_create_int32(env, omp_get_max_threads(), &n_threads);
+  napi_create_int32(env, absnas::thread_limit(), &n_threads);
+  napi_get_boolean(env, absnas::threads_follow_load(), &b_follows);
+  napi_create_int32(env, absnas::current_threads(), &n_last);
   napi_set_named_property(env, out, "version", s_version);
   napi_set_named_property(env, out, "isa", s_isa);
   napi_set_named_property(env, out, "threads", n_threads);
+  napi_set_named_property(env, out, "followsLoad", b_follows);
+  napi_set_named_property(env, out, "lastThreads", n_last);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "dnnl_compat.h"
+#include "threads.h"
 
 #include <cstdlib>
 #include <memory>
@@ -118,7 +119,8 @@ struct Plan {
 std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
 
 std::string key_of(int kind, bool depthwise, const ConvDims& d) {
-  std::string k = std::to_string(kind) + (depthwise ? "d" : "c");
+  // oneDNN sizes a primitive's work split for the thread count at its creation
+  std::string k = std::to_string(kind) + (depthwise ? "d" : "c") + std::to_string(current_threads());
   const int* v = &d.n;
   for (int i = 0; i < 17; i++) k += ":" + std::to_string(v[i]);
   return k;

@@ -340,7 +340,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
     info.simd === undefined ? undefined : info.simd ? 'simd' : 'no simd',
     info.threads === undefined ? undefined : `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
     info.adapter === undefined ? undefined : `adapter ${describeAdapter(info.adapter)}`,
-    info.native === undefined ? undefined : `native ${info.native.library} kernels (${info.native.isa}, ${info.native.threads} threads)`,
+    info.native === undefined ? undefined : `native ${info.native.library} kernels (${info.native.isa}, ${info.native.followsLoad ? 'up to ' : ''}${info.native.threads} threads)`,
   ].filter((v) => v !== undefined);
   log(
     `backend: ${info.name} (${info.package}${extras.length ? ', ' + extras.join(', ') : ''}); ` +

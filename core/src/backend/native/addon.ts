@@ -6,9 +6,15 @@
  * write the wasm heap in place through Float32Array views (see
  * convolutions.ts, batch-norm.ts, relu.ts, pooling.ts).
  *
- * ABSNAS_NATIVE=0 turns them off; ABSNAS_NATIVE_THREADS=<n> sets their thread
- * count (default: one per core). They are off beside tfjs's threaded wasm
+ * ABSNAS_NATIVE=0 turns them off; ABSNAS_NATIVE_THREADS=<n> fixes their
+ * thread count (default: chosen per kernel from the machine's load, up to one
+ * per core, core/native/threads.cc). They are off beside tfjs's threaded wasm
  * build, whose heap is shared memory and whose own threads use the cores.
+ *
+ * OpenMP's idle workers spin before they sleep; on a busy machine that spin
+ * takes cycles from the wasm main thread and from other work. Unless the user
+ * set OMP_WAIT_POLICY or GOMP_SPINCOUNT, absnas bounds it (see
+ * OPENMP_SPIN_COUNT) before the addon loads OpenMP, which reads these once.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,14 +34,25 @@ export interface Addon {
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   setThreads(n: number): void;
-  info(): { version: string; isa: string; threads: number };
+  info(): { version: string; isa: string; threads: number; followsLoad: boolean; lastThreads: number };
 }
+
+/**
+ * GOMP_SPINCOUNT when the user set no OpenMP wait policy: how long (in spin
+ * iterations, roughly 0.1 ms here) an idle worker spins before it sleeps.
+ * Long enough to bridge the gaps between back-to-back kernels, short enough
+ * that an idle worker leaves the core soon (libgomp's default spins ~300,000).
+ */
+export const OPENMP_SPIN_COUNT = '10000';
 
 /** What the native kernels are: the oneDNN version, the instruction set it runs and its threads. */
 export interface NativeKernelsInfo {
   library: string;
   isa: string;
+  /** the most threads a kernel uses */
   threads: number;
+  /** whether each kernel takes fewer when other work keeps cores busy (not when ABSNAS_NATIVE_THREADS fixes the count) */
+  followsLoad: boolean;
 }
 
 /** Where the build puts the addon (core/native/build/), seen from src/ or dist/. */
@@ -60,6 +77,8 @@ function load(): Addon | null {
     return null;
   }
   try {
+    // OpenMP reads its settings once, when the addon loads it
+    if (process.env.OMP_WAIT_POLICY == null && process.env.GOMP_SPINCOUNT == null) process.env.GOMP_SPINCOUNT = OPENMP_SPIN_COUNT;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     addon = require(NATIVE_ADDON_PATH) as Addon;
     const env = process.env.ABSNAS_NATIVE_THREADS;
@@ -97,7 +116,7 @@ export function nativeKernelsInfo(): NativeKernelsInfo | null {
   const a = nativeAddon();
   if (a == null) return null;
   const i = a.info();
-  return { library: `oneDNN ${i.version}`, isa: i.isa, threads: i.threads };
+  return { library: `oneDNN ${i.version}`, isa: i.isa, threads: i.threads, followsLoad: i.followsLoad };
 }
 
 /** Why the native kernels are not in use ('' when they are). */
