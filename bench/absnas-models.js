@@ -6,9 +6,9 @@
  *
  * WORKLOAD: nb201 | mbconv | darts | angle. The models are those of
  * bench/torch_models.py. A training step is the trainer's: tf.variableGrads
- * of the cross-entropy over the forward pass, the global-norm gradient clip
- * (5, the config default) and the SGD step (momentum 0.9, Nesterov, weight
- * decay 5e-4); the loss is read back once per step, as the trainer does once
+ * of the cross-entropy over the forward pass, then Sgd.step with the
+ * global-norm gradient clip (5, the config default) and SGD (momentum 0.9,
+ * Nesterov, weight decay 5e-4); the loss is read back once per step, as the trainer does once
  * per epoch, so that the step's work has finished when the clock stops.
  *
  * Needs the build (`npx tsc -b`).
@@ -159,8 +159,7 @@ async function timeSteps(model, o) {
     const { value, grads } = tf.variableGrads(() => core.crossEntropy(model.forward(x), y), [...vars, ...extra]);
     const named = {};
     for (const [k, t] of Object.entries(grads)) named[nameOf.get(k)] = t;
-    core.clipGlobalNorm(named, 5);
-    sgd.step(all, named, 0.05);
+    sgd.step(all, named, 0.05, 5); // clip at 5, then SGD, as the trainer does
     for (const t of Object.values(named)) t.dispose();
     return value;
   };

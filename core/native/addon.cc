@@ -14,6 +14,7 @@
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
 //   reluBackward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
+//   sgdStep(grads[], params[], velocities[], decays, newParams[], newVelocities[], settings) -> clip scale
 //   convImpl(kind, depthwise, dims) -> oneDNN's implementation name for that convolution
 //   info() -> { version, isa, threads (the maximum), followsLoad, lastThreads }
 //   setThreads(n)   a fixed thread count; 0: chosen per kernel from the machine's load (the default)
@@ -24,11 +25,13 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "activation.h"
 #include "batch_norm.h"
 #include "convolution.h"
 #include "dnnl_compat.h"
+#include "optimizer.h"
 #include "pooling.h"
 #include "threads.h"
 
@@ -235,6 +238,100 @@ napi_value max_pool_backward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] { absnas::max_pool_backward(d, x, dy, dx); });
 }
 
+// The length of a Float32Array (false with a JS error when v is not one).
+bool float_length(napi_env env, napi_value v, const char* what, size_t* length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, length, nullptr, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array) {
+    throw_error(env, std::string(what) + " must be a Float32Array");
+    return false;
+  }
+  return true;
+}
+
+// Element i of a JS array.
+bool element(napi_env env, napi_value array, uint32_t i, napi_value* out) {
+  return napi_get_element(env, array, i, out) == napi_ok;
+}
+
+// sgdStep(grads[], params[], velocities[] (entries null without momentum), decays: Uint8Array,
+//         newParams[], newVelocities[], settings: Float64Array [lr, momentum, weightDecay, nesterov, maxNorm]) -> scale
+napi_value sgd_step(napi_env env, napi_callback_info info) {
+  napi_value args[7];
+  if (!arguments(env, info, 7, args)) return nullptr;
+  uint32_t count = 0;
+  bool is_array = false;
+  napi_is_array(env, args[0], &is_array);
+  if (!is_array || napi_get_array_length(env, args[0], &count) != napi_ok) return throw_error(env, "grads must be an array");
+  for (int a : {1, 2, 4, 5}) {
+    uint32_t n = 0;
+    napi_is_array(env, args[a], &is_array);
+    if (!is_array || napi_get_array_length(env, args[a], &n) != napi_ok || n != count) {
+      return throw_error(env, "params, velocities, newParams and newVelocities must be arrays as long as grads");
+    }
+  }
+  uint8_t* decays = nullptr;
+  {
+    bool is_typed = false;
+    napi_typedarray_type type;
+    size_t n = 0;
+    void* raw = nullptr;
+    napi_is_typedarray(env, args[3], &is_typed);
+    if (!is_typed || napi_get_typedarray_info(env, args[3], &type, &n, &raw, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array || n != count) {
+      return throw_error(env, "decays must be a Uint8Array with one entry per gradient");
+    }
+    decays = static_cast<uint8_t*>(raw);
+  }
+  double* settings = nullptr;
+  {
+    bool is_typed = false;
+    napi_typedarray_type type;
+    size_t n = 0;
+    void* raw = nullptr;
+    napi_is_typedarray(env, args[6], &is_typed);
+    if (!is_typed || napi_get_typedarray_info(env, args[6], &type, &n, &raw, nullptr, nullptr) != napi_ok ||
+        type != napi_float64_array || n != 5) {
+      return throw_error(env, "settings must be a Float64Array [learningRate, momentum, weightDecay, nesterov, maxNorm]");
+    }
+    settings = static_cast<double*>(raw);
+  }
+  const absnas::SgdSettings s{float(settings[0]), float(settings[1]), float(settings[2]), settings[3] != 0.0,
+                              float(settings[4])};
+  if (!(s.momentum >= 0.0f) || !(s.weight_decay >= 0.0f)) return throw_error(env, "momentum and weightDecay must be >= 0");
+  std::vector<absnas::SgdTensor> tensors(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value g, p, v, np, nv;
+    if (!element(env, args[0], i, &g) || !element(env, args[1], i, &p) || !element(env, args[2], i, &v) ||
+        !element(env, args[4], i, &np) || !element(env, args[5], i, &nv)) {
+      return throw_error(env, "could not read the tensor lists");
+    }
+    size_t n = 0;
+    if (!float_length(env, g, "grads[i]", &n)) return nullptr;
+    float *gd, *pd, *vd, *npd, *nvd;
+    const bool momentum = s.momentum > 0.0f;
+    if (!floats(env, g, n, "grads[i]", &gd) || !floats(env, p, n, "params[i]", &pd) ||
+        !floats(env, np, n, "newParams[i]", &npd) || !floats(env, v, n, "velocities[i]", &vd, !momentum) ||
+        !floats(env, nv, n, "newVelocities[i]", &nvd, !momentum)) {
+      return nullptr;
+    }
+    if (momentum != (vd != nullptr) || (vd == nullptr) != (nvd == nullptr)) {
+      return throw_error(env, "velocities (and newVelocities) are given exactly when momentum > 0");
+    }
+    tensors[i] = absnas::SgdTensor{long(n), gd, pd, vd, decays[i] != 0, npd, nvd};
+  }
+  float scale = 1.0f;
+  napi_value r = guarded(env, [&] { scale = absnas::sgd_step(s, tensors.data(), int(count)); });
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return r;
+  napi_value out;
+  napi_create_double(env, scale, &out);
+  return out;
+}
+
 napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value arg;
   if (!arguments(env, info, 1, &arg)) return nullptr;
@@ -272,6 +369,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolBackward", nullptr, max_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdStep", nullptr, sgd_step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

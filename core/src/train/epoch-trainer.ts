@@ -18,7 +18,7 @@ import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { correctCount } from './loss';
 import { learningRateAt } from './schedule';
-import { clipGlobalNorm, Sgd, weightDecayFilter } from './sgd';
+import { Sgd, weightDecayFilter } from './sgd';
 
 export interface EpochStats {
   epoch: number;
@@ -302,8 +302,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
 
   /** Clip the gradients' global norm and take the SGD step (the map's tensors stay the caller's). */
   protected applyGradients(grads: tf.NamedTensorMap, lr: number): void {
-    clipGlobalNorm(grads, this.cfg.gradientClip);
-    this.sgd.step(this.store.params, grads, lr);
+    this.sgd.step(this.store.params, grads, lr, this.cfg.gradientClip);
   }
 
   /** Add a batch's loss and correct count to the epoch's sums. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedSgdActive, fusedSgdStep } from '../backend/native';
 import { type ParamStore, readTensors } from '../nn/params';
 
 export interface SgdOptions {
@@ -28,13 +29,23 @@ export function weightDecayFilter(scope: WeightDecayScope | undefined, store: Pa
  * gradient: the update of PyTorch's torch.optim.SGD, so hyperparameters from
  * the reference code mean the same here. A parameter without a gradient in a
  * step (an operator not on the sampled path) is left untouched, momentum too.
+ *
+ * `step` can clip the gradients' global norm first (`clipNorm`, as
+ * clipGlobalNorm). On wasm with absnas's native kernels, clip and update run
+ * as one kernel over all parameters (backend/native/optimizer.ts): the same
+ * float32 arithmetic, one call instead of ~10 tfjs ops per parameter.
  */
 export class Sgd {
   private readonly velocity = new Map<string, tf.Variable>();
 
   constructor(private readonly options: SgdOptions) {}
 
-  step(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap, learningRate: number): void {
+  /**
+   * One update of every parameter with a gradient in `grads`, after clipping
+   * their global L2 norm to `clipNorm` when it is > 0. The map's tensors stay
+   * the caller's (clipping may replace them, as clipGlobalNorm does).
+   */
+  step(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap, learningRate: number, clipNorm = 0): void {
     const { momentum, nesterov, weightDecay, decays } = this.options;
     // Buffers for every parameter up front: a zero buffer gives PyTorch's first
     // step (buf = d) and keeps the tensor count constant from the first step on.
@@ -43,10 +54,25 @@ export class Sgd {
         for (const [name, p] of params) this.velocity.set(name, tf.variable(tf.zerosLike(p), false));
       });
     }
+    const paramOf = (name: string): tf.Variable => {
+      const p = params.get(name);
+      if (!p) throw new Error(`gradient for unknown parameter ${name}`);
+      return p;
+    };
+    if (fusedSgdActive()) {
+      const entries = Object.entries(grads).map(([name, grad]) => ({
+        param: paramOf(name),
+        grad,
+        velocity: this.velocity.get(name),
+        decays: weightDecay > 0 && (!decays || decays(name)),
+      }));
+      fusedSgdStep(entries, { learningRate, momentum, weightDecay, nesterov, maxNorm: clipNorm });
+      return;
+    }
+    if (clipNorm > 0) clipGlobalNorm(grads, clipNorm);
     tf.tidy(() => {
       for (const [name, grad] of Object.entries(grads)) {
-        const p = params.get(name);
-        if (!p) throw new Error(`gradient for unknown parameter ${name}`);
+        const p = paramOf(name);
         let d: tf.Tensor = weightDecay > 0 && (!decays || decays(name)) ? tf.add(grad, tf.mul(p, weightDecay)) : grad;
         if (momentum > 0) {
           const v = this.velocity.get(name) as tf.Variable;

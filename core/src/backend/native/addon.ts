@@ -33,6 +33,11 @@ export interface Addon {
   ): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  sgdStep(
+    grads: Float32Array[], params: Float32Array[], velocities: (Float32Array | null)[], decays: Uint8Array,
+    newParams: Float32Array[], newVelocities: (Float32Array | null)[], settings: Float64Array,
+  ): number;
+  convImpl(kind: number, depthwise: boolean, dims: Int32Array): string;
   setThreads(n: number): void;
   info(): { version: string; isa: string; threads: number; followsLoad: boolean; lastThreads: number };
 }
