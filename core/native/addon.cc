@@ -14,6 +14,8 @@
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
 //   reluBackward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
+//   maxPool(dims, x, y), avgPool(dims, x, y), avgPoolBackward(dims, dy, dx)
+//   binary(op, a, b, mid, inner, out)   op 0 add, 1 multiply; b broadcast (elementwise.h)
 //   sgdStep(grads[], params[], velocities[], decays, newParams[], newVelocities[], settings) -> clip scale
 //   convImpl(kind, depthwise, dims) -> oneDNN's implementation name for that convolution
 //   info() -> { version, isa, threads (the maximum), followsLoad, lastThreads }
@@ -30,6 +32,7 @@
 #include "activation.h"
 #include "batch_norm.h"
 #include "convolution.h"
+#include "elementwise.h"
 #include "dnnl_compat.h"
 #include "optimizer.h"
 #include "pooling.h"
@@ -51,47 +54,76 @@ bool arguments(napi_env env, napi_callback_info info, size_t count, napi_value* 
   return false;
 }
 
+// A typed array of the given type: its data and length (false with a JS error otherwise).
+bool typed_array(napi_env env, napi_value v, napi_typedarray_type want_type, const char* type_name,
+                 const std::string& what, void** data, size_t* length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) != napi_ok || type != want_type) {
+    throw_error(env, what + " must be a " + type_name);
+    return false;
+  }
+  return true;
+}
+
 // A Float32Array of exactly `want` values (or null where allowed).
-bool floats(napi_env env, napi_value v, size_t want, const char* what, float** data, bool nullable = false) {
+bool floats(napi_env env, napi_value v, size_t want, const std::string& what, float** data, bool nullable = false) {
   napi_valuetype vt;
   napi_typeof(env, v, &vt);
   if (nullable && vt == napi_null) {
     *data = nullptr;
     return true;
   }
-  bool is_typed = false;
-  napi_typedarray_type type;
   size_t length = 0;
   void* raw = nullptr;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, &length, &raw, nullptr, nullptr) != napi_ok ||
-      type != napi_float32_array) {
-    throw_error(env, std::string(what) + " must be a Float32Array");
-    return false;
-  }
+  if (!typed_array(env, v, napi_float32_array, "Float32Array", what, &raw, &length)) return false;
   if (length != want) {
-    throw_error(env, std::string(what) + " has " + std::to_string(length) + " values, expected " + std::to_string(want));
+    throw_error(env, what + " has " + std::to_string(length) + " values, expected " + std::to_string(want));
     return false;
   }
   *data = static_cast<float*>(raw);
   return true;
 }
 
+// The length of a Float32Array (false with a JS error when v is not one).
+bool float_length(napi_env env, napi_value v, const std::string& what, size_t* length) {
+  void* raw = nullptr;
+  return typed_array(env, v, napi_float32_array, "Float32Array", what, &raw, length);
+}
+
+// A typed array of exactly `want` values of the given type.
+template <typename T>
+bool exactly(napi_env env, napi_value v, napi_typedarray_type type, const char* type_name, size_t want,
+             const std::string& what, T** data) {
+  size_t length = 0;
+  void* raw = nullptr;
+  if (!typed_array(env, v, type, type_name, what, &raw, &length)) return false;
+  if (length != want) {
+    throw_error(env, what + " must be a " + type_name + " of " + std::to_string(want) + " values");
+    return false;
+  }
+  *data = static_cast<T*>(raw);
+  return true;
+}
+
 // A geometry struct of int fields (ConvDims, PoolDims) from an Int32Array of exactly that many values.
 template <typename Dims>
 bool int_fields(napi_env env, napi_value v, Dims* out) {
-  constexpr size_t fields = sizeof(Dims) / sizeof(int32_t);
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t count = 0;
-  void* raw = nullptr;
-  napi_is_typedarray(env, v, &is_typed);
-  if (!is_typed || napi_get_typedarray_info(env, v, &type, &count, &raw, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || count != fields) {
-    throw_error(env, "dims must be an Int32Array of " + std::to_string(fields) + " values");
+  int32_t* raw = nullptr;
+  if (!exactly(env, v, napi_int32_array, "Int32Array", sizeof(Dims) / sizeof(int32_t), "dims", &raw)) return false;
+  std::memcpy(out, raw, sizeof(Dims));
+  return true;
+}
+
+// A JS array of `want` entries (any length when want is -1): its length.
+bool js_array(napi_env env, napi_value v, int64_t want, const std::string& what, uint32_t* length) {
+  bool is_array = false;
+  napi_is_array(env, v, &is_array);
+  if (!is_array || napi_get_array_length(env, v, length) != napi_ok || (want >= 0 && *length != want)) {
+    throw_error(env, what + (want >= 0 ? " must be an array of " + std::to_string(want) + " entries" : " must be an array"));
     return false;
   }
-  std::memcpy(out, raw, sizeof(Dims));
   return true;
 }
 
@@ -219,36 +251,73 @@ napi_value relu_backward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] { absnas::relu_backward(long(n), dy, x, dx); });
 }
 
+// PoolDims from an Int32Array, checked; false with a JS error thrown.
+bool pool_dims(napi_env env, napi_value v, absnas::PoolDims* d) {
+  if (!int_fields(env, v, d)) return false;
+  if (d->n < 1 || d->h < 1 || d->w < 1 || d->c < 1 || d->oh < 1 || d->ow < 1 || d->sh < 1 || d->sw < 1 || d->dh < 1 ||
+      d->dw < 1 || d->kh < 1 || d->kw < 1) {
+    throw_error(env, "invalid pooling dims");
+    return false;
+  }
+  return true;
+}
+
+size_t pool_input(const absnas::PoolDims& d) { return size_t(d.n) * d.h * d.w * d.c; }
+size_t pool_output(const absnas::PoolDims& d) { return size_t(d.n) * d.oh * d.ow * d.c; }
+
 napi_value max_pool_backward(napi_env env, napi_callback_info info) {
   napi_value args[4];
   if (!arguments(env, info, 4, args)) return nullptr;
   absnas::PoolDims d;
-  if (!int_fields(env, args[0], &d)) return nullptr;
-  if (d.n < 1 || d.h < 1 || d.w < 1 || d.c < 1 || d.oh < 1 || d.ow < 1 || d.sh < 1 || d.sw < 1 || d.dh < 1 ||
-      d.dw < 1 || d.kh < 1 || d.kw < 1) {
-    return throw_error(env, "invalid pooling dims");
-  }
-  const size_t x_len = size_t(d.n) * d.h * d.w * d.c;
-  const size_t y_len = size_t(d.n) * d.oh * d.ow * d.c;
+  if (!pool_dims(env, args[0], &d)) return nullptr;
   float *x, *dy, *dx;
-  if (!floats(env, args[1], x_len, "x", &x) || !floats(env, args[2], y_len, "dy", &dy) ||
-      !floats(env, args[3], x_len, "dx", &dx)) {
+  if (!floats(env, args[1], pool_input(d), "x", &x) || !floats(env, args[2], pool_output(d), "dy", &dy) ||
+      !floats(env, args[3], pool_input(d), "dx", &dx)) {
     return nullptr;
   }
   return guarded(env, [&] { absnas::max_pool_backward(d, x, dy, dx); });
 }
 
-// The length of a Float32Array (false with a JS error when v is not one).
-bool float_length(napi_env env, napi_value v, const char* what, size_t* length) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, length, nullptr, nullptr, nullptr) != napi_ok ||
-      type != napi_float32_array) {
-    throw_error(env, std::string(what) + " must be a Float32Array");
-    return false;
+// maxPool / avgPool (dims, x, y), avgPoolBackward (dims, dy, dx)
+napi_value pool_forward(napi_env env, napi_callback_info info, bool max) {
+  napi_value args[3];
+  if (!arguments(env, info, 3, args)) return nullptr;
+  absnas::PoolDims d;
+  if (!pool_dims(env, args[0], &d)) return nullptr;
+  float *x, *y;
+  if (!floats(env, args[1], pool_input(d), "x", &x) || !floats(env, args[2], pool_output(d), "y", &y)) return nullptr;
+  return guarded(env, [&] { max ? absnas::max_pool_forward(d, x, y) : absnas::avg_pool_forward(d, x, y); });
+}
+
+napi_value max_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, true); }
+napi_value avg_pool(napi_env env, napi_callback_info info) { return pool_forward(env, info, false); }
+
+napi_value avg_pool_backward(napi_env env, napi_callback_info info) {
+  napi_value args[3];
+  if (!arguments(env, info, 3, args)) return nullptr;
+  absnas::PoolDims d;
+  if (!pool_dims(env, args[0], &d)) return nullptr;
+  float *dy, *dx;
+  if (!floats(env, args[1], pool_output(d), "dy", &dy) || !floats(env, args[2], pool_input(d), "dx", &dx)) return nullptr;
+  return guarded(env, [&] { absnas::avg_pool_backward(d, dy, dx); });
+}
+
+// binary(op, a, b, mid, inner, out): out = a op b, b broadcast as elementwise.h says
+napi_value binary(napi_env env, napi_callback_info info) {
+  napi_value args[6];
+  if (!arguments(env, info, 6, args)) return nullptr;
+  int64_t op, mid, inner;
+  if (!integer(env, args[0], "op", 0, &op) || op > 1) return throw_error(env, "op must be 0 (add) or 1 (multiply)");
+  if (!integer(env, args[3], "mid", 1, &mid) || !integer(env, args[4], "inner", 1, &inner)) return nullptr;
+  size_t n = 0;
+  if (!float_length(env, args[1], "a", &n)) return nullptr;
+  float *a, *b, *out;
+  if (n % size_t(mid * inner) != 0) return throw_error(env, "mid * inner must divide the length of a");
+  if (!floats(env, args[1], n, "a", &a) || !floats(env, args[2], size_t(mid), "b", &b) ||
+      !floats(env, args[5], n, "out", &out)) {
+    return nullptr;
   }
-  return true;
+  return guarded(env, [&] { absnas::binary(absnas::Binary(op), long(n), a, b, long(mid), long(inner), out); });
 }
 
 // Element i of a JS array.
@@ -262,41 +331,18 @@ napi_value sgd_step(napi_env env, napi_callback_info info) {
   napi_value args[7];
   if (!arguments(env, info, 7, args)) return nullptr;
   uint32_t count = 0;
-  bool is_array = false;
-  napi_is_array(env, args[0], &is_array);
-  if (!is_array || napi_get_array_length(env, args[0], &count) != napi_ok) return throw_error(env, "grads must be an array");
+  if (!js_array(env, args[0], -1, "grads", &count)) return nullptr;
+  const char* lists[] = {"grads", "params", "velocities", "decays", "newParams", "newVelocities"};
   for (int a : {1, 2, 4, 5}) {
     uint32_t n = 0;
-    napi_is_array(env, args[a], &is_array);
-    if (!is_array || napi_get_array_length(env, args[a], &n) != napi_ok || n != count) {
-      return throw_error(env, "params, velocities, newParams and newVelocities must be arrays as long as grads");
-    }
+    if (!js_array(env, args[a], count, std::string(lists[a]) + " (as long as grads)", &n)) return nullptr;
   }
   uint8_t* decays = nullptr;
-  {
-    bool is_typed = false;
-    napi_typedarray_type type;
-    size_t n = 0;
-    void* raw = nullptr;
-    napi_is_typedarray(env, args[3], &is_typed);
-    if (!is_typed || napi_get_typedarray_info(env, args[3], &type, &n, &raw, nullptr, nullptr) != napi_ok ||
-        type != napi_uint8_array || n != count) {
-      return throw_error(env, "decays must be a Uint8Array with one entry per gradient");
-    }
-    decays = static_cast<uint8_t*>(raw);
-  }
   double* settings = nullptr;
-  {
-    bool is_typed = false;
-    napi_typedarray_type type;
-    size_t n = 0;
-    void* raw = nullptr;
-    napi_is_typedarray(env, args[6], &is_typed);
-    if (!is_typed || napi_get_typedarray_info(env, args[6], &type, &n, &raw, nullptr, nullptr) != napi_ok ||
-        type != napi_float64_array || n != 5) {
-      return throw_error(env, "settings must be a Float64Array [learningRate, momentum, weightDecay, nesterov, maxNorm]");
-    }
-    settings = static_cast<double*>(raw);
+  if (!exactly(env, args[3], napi_uint8_array, "Uint8Array", count, "decays (one entry per gradient)", &decays) ||
+      !exactly(env, args[6], napi_float64_array, "Float64Array", 5,
+               "settings [learningRate, momentum, weightDecay, nesterov, maxNorm]", &settings)) {
+    return nullptr;
   }
   const absnas::SgdSettings s{float(settings[0]), float(settings[1]), float(settings[2]), settings[3] != 0.0,
                               float(settings[4])};
@@ -369,6 +415,10 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolBackward", nullptr, max_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, max_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPool", nullptr, avg_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolBackward", nullptr, avg_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, sgd_step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds absnas's optional native CPU kernels (addon.cc with activation.cc,
- * batch_norm.cc, convolution.cc, optimizer.cc, pooling.cc, threads.cc) into build/absnas_native.node
+ * batch_norm.cc, convolution.cc, elementwise.cc, optimizer.cc, pooling.cc,
+ * threads.cc) into build/absnas_native.node
  * when a C++ compiler and oneDNN's headers are present; otherwise says what
  * is missing and exits 0, and absnas runs its wasm kernels.
  *
@@ -21,8 +22,8 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const here = __dirname;
-const sources = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'].map((f) => path.join(here, f));
-const headers = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'optimizer.h', 'pooling.h', 'threads.h'].map((f) => path.join(here, f));
+const sources = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'].map((f) => path.join(here, f));
+const headers = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'threads.h'].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const target = path.join(outDir, 'absnas_native.node');
 const force = process.argv.includes('--force');

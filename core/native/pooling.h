@@ -1,4 +1,4 @@
-// Pooling gradients over NHWC float32 tensors (see pooling.cc).
+// Pooling and its gradients over NHWC float32 tensors (see pooling.cc).
 #pragma once
 
 namespace absnas {
@@ -14,5 +14,17 @@ struct PoolDims {
 // inputs (the first real cell starts the running maximum, whatever its value),
 // as tfjs's cpu backend and TensorFlow do. dx is overwritten.
 void max_pool_backward(const PoolDims& d, const float* x, const float* dy, float* dx);
+
+// y [n, oh, ow, c]: the maximum of each window's real (non-padding) cells.
+void max_pool_forward(const PoolDims& d, const float* x, float* y);
+
+// y: the mean of each window's real cells (padding not counted, as tfjs,
+// TensorFlow and PyTorch's count_include_pad=False); a window of padding only gives 0.
+void avg_pool_forward(const PoolDims& d, const float* x, float* y);
+
+// dx [n, h, w, c] of avg_pool_forward: each cell gathers dy / (real cells)
+// (with stride 1: dy * (1 / real cells)) of every window that holds it. dx is
+// overwritten.
+void avg_pool_backward(const PoolDims& d, const float* dy, float* dx);
 
 }  // namespace absnas

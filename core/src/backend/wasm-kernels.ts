@@ -13,6 +13,8 @@
  *   pass): shares the buffer, reference-counted;
  * - Slice (copies the whole input out of the heap first): copies contiguous
  *   runs from a heap view;
+ * - Cast (copies even to the same dtype, as tfjs's avgPool op does with every
+ *   result): shares the buffer when the dtype does not change;
  * - AvgPoolGrad (divides by the full window size while AvgPool averages over
  *   the real cells only): JS loop. The cpu backend has the same bug, see
  *   registerCpuFixes.
@@ -27,6 +29,7 @@ import { FILL_IN_MARK, FillInConfig } from './kernels/common';
 import { avgPoolGradCpuConfig, avgPoolGradWasmConfig } from './kernels/avg-pool-grad';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input';
+import { castConfig } from './kernels/cast';
 import { identityConfig } from './kernels/identity';
 import { sliceConfig } from './kernels/slice';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-backprop-filter';
@@ -46,6 +49,7 @@ export const WASM_FILL_INS: readonly FillInConfig[] = [
   avgPoolGradWasmConfig,
   identityConfig,
   sliceConfig,
+  castConfig,
 ];
 
 /** Kernels of the cpu backend that are replaced (AvgPoolGrad, see above). */

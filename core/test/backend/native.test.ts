@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
 import type { Addon } from '../../src/backend/native/addon';
+import { broadcastPattern, NATIVE_ELEMENTWISE_MIN } from '../../src/backend/native/elementwise';
 import { evaluate, expectClose, NATIVE_REQUIRED, nativeRequiredError, nativeUnavailable, randomPair } from './helpers';
 import { batchNorm, batchNormGrad, Shape4 } from './reference';
 
@@ -191,5 +192,55 @@ describeNative('native kernels', () => {
     } finally {
       addon.setThreads(0);
     }
+  });
+
+  test('broadcast patterns of the element-wise kernels', () => {
+    const full = [64, 32, 32, 16];
+    expect(broadcastPattern(full, full)).toEqual({ mid: 64 * 32 * 32 * 16, inner: 1 });
+    expect(broadcastPattern(full, [16])).toEqual({ mid: 16, inner: 1 });
+    expect(broadcastPattern(full, [1, 32, 32, 1])).toEqual({ mid: 1024, inner: 16 });
+    expect(broadcastPattern(full, [])).toEqual({ mid: 1, inner: 1 });
+    expect(broadcastPattern(full, [1])).toEqual({ mid: 1, inner: 1 });
+    expect(broadcastPattern([1, 32, 32, 16], [1, 1, 1, 16])).toEqual({ mid: 16, inner: 1 });
+    expect(broadcastPattern(full, [64, 1, 1, 16])).toBeNull(); // two separate runs
+    expect(broadcastPattern(full, [1, 1, 32, 16])).toEqual({ mid: 512, inner: 1 });
+  });
+
+  test('Add and Multiply with a broadcast operand on large tensors: bitwise the wasm kernels, and the float32 result of each element', async () => {
+    const shape = [8, 32, 32, 16]; // 131,072 values
+    expect(131072).toBeGreaterThanOrEqual(NATIVE_ELEMENTWISE_MIN);
+    const a = randomPair(shape, 71);
+    const perChannel = randomPair([16], 74);
+    const perPosition = randomPair([1, 32, 32, 1], 75);
+    const av = Float32Array.from(a.v);
+    const run = () =>
+      evaluate(() => {
+        const at = tf.tensor(av, shape);
+        return {
+          addChannel: tf.add(perChannel.t, at), // the broadcast operand first
+          mulPosition: tf.mul(at, perPosition.t),
+          mulScalar: tf.mul(at, tf.scalar(0.3)),
+        };
+      });
+    const calls = nativeKernelCalls();
+    const native = await run();
+    expect(nativeKernelCalls() - calls).toBe(3);
+    setNativeKernelsEnabled(false);
+    const wasm = await run();
+    const f = Math.fround;
+    const [ch, pos] = [perChannel.v, perPosition.v];
+    const want: Record<string, (i: number) => number> = {
+      addChannel: (i) => f(av[i] + ch[i % 16]),
+      mulPosition: (i) => f(av[i] * pos[Math.floor(i / 16) % 1024]),
+      mulScalar: (i) => f(av[i] * f(0.3)),
+    };
+    for (const [k, g] of Object.entries(want)) {
+      const got = (native as unknown as Record<string, { values: Float32Array }>)[k].values;
+      const stock = (wasm as unknown as Record<string, { values: Float32Array }>)[k].values;
+      expect([k, Buffer.from(got.buffer).equals(Buffer.from(stock.buffer))]).toEqual([k, true]);
+      const expected = Float32Array.from({ length: got.length }, (_, i) => g(i));
+      expect([k, Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))]).toEqual([k, true]);
+    }
+    tf.dispose([a.t, perChannel.t, perPosition.t]);
   });
 });

@@ -33,6 +33,10 @@ export interface Addon {
   ): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  maxPool(dims: Int32Array, x: Float32Array, y: Float32Array): void;
+  avgPool(dims: Int32Array, x: Float32Array, y: Float32Array): void;
+  avgPoolBackward(dims: Int32Array, dy: Float32Array, dx: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, mid: number, inner: number, out: Float32Array): void;
   sgdStep(
     grads: Float32Array[], params: Float32Array[], velocities: (Float32Array | null)[], decays: Uint8Array,
     newParams: Float32Array[], newVelocities: (Float32Array | null)[], settings: Float64Array,

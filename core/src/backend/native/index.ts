@@ -1,6 +1,7 @@
 /** absnas's native CPU kernels for the wasm backend (see addon.ts). */
 import { registerNativeBatchNorm } from './batch-norm';
 import { registerNativeConvolutions } from './convolutions';
+import { registerNativeElementwise } from './elementwise';
 import { registerNativeOptimizer } from './optimizer';
 import { registerNativePooling } from './pooling';
 import { registerNativeReluGradient } from './relu';
@@ -14,8 +15,8 @@ export { fusedSgdActive, fusedSgdStep, SGD_STEP } from './optimizer';
 export type { FusedSgdEntry, FusedSgdSettings } from './optimizer';
 
 /**
- * Registers the native kernels for 'wasm': the convolution and max-pool
- * gradient wrappers (after the fill-ins and the helper-thread split), the
+ * Registers the native kernels for 'wasm': the convolution, pooling and
+ * element-wise wrappers (after the fill-ins and the helper-thread split), the
  * batch-norm kernels, the ReLU gradient (a global gradient config that
  * uses its kernel only on wasm) and the fused clip + SGD step. They run
  * only while the addon is in use (nativeKernelsInfo() != null). Idempotent.
@@ -23,6 +24,7 @@ export type { FusedSgdEntry, FusedSgdSettings } from './optimizer';
 export function registerNativeKernels(): void {
   registerNativeConvolutions();
   registerNativePooling();
+  registerNativeElementwise();
   registerNativeBatchNorm();
   registerNativeReluGradient();
   registerNativeOptimizer();

@@ -1,26 +1,42 @@
 /**
- * MaxPoolGrad on the wasm backend through the native addon: the loop of
- * absnas's wasm fill-in (../kernels/max-pool-grad.ts) on all cores, one image
- * per thread, with the same result bit for bit (the first maximum of each
- * window among the real cells takes the gradient). It wraps the kernel
- * registered before it and falls back to it when the native kernels are off
- * or the input is not float32 NHWC.
+ * Pooling on the wasm backend through the native addon (core/native/pooling.cc),
+ * on all cores, vectorised over channels:
+ *
+ * - MaxPool and AvgPool forward (the average over each window's real cells,
+ *   as tfjs's kernels: padding is not counted);
+ * - AvgPoolGrad: each cell gathers dy / (real cells) of the windows that hold
+ *   it, one pass instead of the fill-in's scaled depthwise convolution;
+ * - MaxPoolGrad: the loop of absnas's wasm fill-in (../kernels/max-pool-grad.ts),
+ *   one image per thread, with the same result bit for bit (the first
+ *   maximum of each window among the real cells takes the gradient).
+ *
+ * Each wraps the kernel registered before it and falls back to it when the
+ * native kernels are off or the input is not float32 NHWC.
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need, PadAttr, pair, RoundingMode, WasmKernelFunc, wrapWasmKernels } from '../kernels/common';
-import { countNativeCall, nativeAddon } from './addon';
+import { Addon, countNativeCall, nativeAddon } from './addon';
 
-const NAME = 'MaxPoolGrad';
 const WRAPPED = Symbol.for('absnas.nativePooling');
 
-function nativeMaxPoolGrad(_name: string, inner: WasmKernelFunc): WasmKernelFunc {
+/** The kernels wrapped here, and which input is the pooled one. */
+const KERNELS: Record<string, { input: string; run: (lib: Addon, dims: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array) => void; arity: 2 | 3 }> = {
+  MaxPool: { input: 'x', arity: 2, run: (lib, d, x, _b, y) => lib.maxPool(d, x, y) },
+  AvgPool: { input: 'x', arity: 2, run: (lib, d, x, _b, y) => lib.avgPool(d, x, y) },
+  AvgPoolGrad: { input: 'input', arity: 2, run: (lib, d, dy, _b, dx) => lib.avgPoolBackward(d, dy, dx) },
+  MaxPoolGrad: { input: 'input', arity: 3, run: (lib, d, x, dy, dx) => lib.maxPoolBackward(d, x, dy, dx) },
+};
+
+function nativePool(name: string, inner: WasmKernelFunc): WasmKernelFunc {
+  const k = KERNELS[name];
   return (args: KernelArgs) => {
     const lib = nativeAddon();
     if (lib == null) return inner(args);
     const { inputs, backend, attrs = {} } = args;
-    const [dy, input] = need(NAME, inputs, 'dy', 'input');
+    const [input] = need(name, inputs, k.input);
+    const dy = name.endsWith('Grad') ? need(name, inputs, 'dy')[0] : undefined;
     const df = attrs.dataFormat;
-    if (input.shape.length !== 4 || dy.dtype !== 'float32' || input.dtype !== 'float32' || (df != null && df !== 'NHWC' && df !== 'channelsLast')) {
+    if (input.shape.length !== 4 || input.dtype !== 'float32' || (dy != null && dy.dtype !== 'float32') || (df != null && df !== 'NHWC' && df !== 'channelsLast')) {
       return inner(args);
     }
     const info = tf.backend_util.computePool2DInfo(
@@ -32,15 +48,18 @@ function nativeMaxPoolGrad(_name: string, inner: WasmKernelFunc): WasmKernelFunc
       attrs.dimRoundingMode as RoundingMode,
     );
     if (info.batchSize === 0 || info.outHeight <= 0 || info.outWidth <= 0 || info.inChannels === 0) return inner(args);
+    if (dy != null && !tf.util.arraysEqual(dy.shape, info.outShape)) return inner(args);
     const dims = Int32Array.of(
       info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
       info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
       info.effectiveFilterHeight, info.effectiveFilterWidth, info.padInfo.top, info.padInfo.left,
     );
-    const out = backend.makeOutput(input.shape, 'float32');
+    const out = backend.makeOutput(dy != null ? input.shape : info.outShape, 'float32');
     try {
       // views taken after the allocation, which may have grown (moved) the heap
-      lib.maxPoolBackward(dims, f32(backend, input), f32(backend, dy), f32(backend, out));
+      const a = f32(backend, name === 'AvgPoolGrad' ? (dy as tf.TensorInfo) : input);
+      const b = k.arity === 3 ? f32(backend, dy as tf.TensorInfo) : a;
+      k.run(lib, dims, a, b, f32(backend, out));
     } catch (e) {
       backend.disposeData(out.dataId);
       throw e;
@@ -50,7 +69,7 @@ function nativeMaxPoolGrad(_name: string, inner: WasmKernelFunc): WasmKernelFunc
   };
 }
 
-/** Wraps the MaxPoolGrad kernel registered now for 'wasm' (after the fill-ins). Idempotent. */
+/** Wraps the pooling kernels registered now for 'wasm' (after the fill-ins). Idempotent. */
 export function registerNativePooling(): string[] {
-  return wrapWasmKernels([NAME], WRAPPED, nativeMaxPoolGrad);
+  return wrapWasmKernels(Object.keys(KERNELS), WRAPPED, nativePool);
 }
