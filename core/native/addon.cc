@@ -10,7 +10,8 @@
 //     kind 0 forward (x, filter -> y), 1 input gradient (dy, filter -> dx),
 //     2 filter gradient (x, dy -> dW); dims: Int32Array of the 17 ConvDims
 //     fields (convolution.h)
-//   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd)
+//   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd
+//                    [, runningMean, runningVar, [rate, 1 - rate, unbias], newRunningMean, newRunningVar])
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
 //   reluBackward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
@@ -198,9 +199,13 @@ napi_value conv_impl(napi_env env, napi_callback_info info) {
 }
 napi_value depthwise(napi_env env, napi_callback_info info) { return convolution(env, info, true); }
 
+// batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd
+//                  [, runningMean, runningVar, Float64Array [rate, 1 - rate, unbias], newRunningMean, newRunningVar])
 napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
-  napi_value args[10];
-  if (!arguments(env, info, 10, args)) return nullptr;
+  napi_value args[15];
+  size_t argc = 15;
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc != 10 && argc != 15) return throw_error(env, "expected 10 or 15 arguments, got " + std::to_string(argc));
   int64_t rows, c;
   double eps;
   if (!integer(env, args[0], "rows", 1, &rows) || !integer(env, args[1], "c", 1, &c)) return nullptr;
@@ -214,8 +219,22 @@ napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if ((gamma == nullptr) != (beta == nullptr)) return throw_error(env, "give gamma and beta together, or neither");
+  float *running_mean = nullptr, *running_var = nullptr, *new_mean = nullptr, *new_var = nullptr;
+  double* update = nullptr;  // rate, 1 - rate (as JS computes it), unbias
+  if (argc == 15) {
+    if (!floats(env, args[10], c, "runningMean", &running_mean) || !floats(env, args[11], c, "runningVar", &running_var) ||
+        !exactly(env, args[12], napi_float64_array, "Float64Array", 3, "update [rate, 1 - rate, unbias]", &update) ||
+        !floats(env, args[13], c, "newRunningMean", &new_mean) || !floats(env, args[14], c, "newRunningVar", &new_var)) {
+      return nullptr;
+    }
+    if (!(update[0] >= 0 && update[0] <= 1) || !(update[2] >= 1)) return throw_error(env, "update needs a rate in [0, 1] and unbias >= 1");
+  }
   return guarded(env, [&] {
     absnas::batch_norm_forward(rows, int(c), x, gamma, beta, float(eps), y, mean, variance, inv_std);
+    if (running_mean != nullptr) {
+      absnas::running_stats_update(int(c), mean, variance, running_mean, running_var, float(update[0]), float(update[1]),
+                                   float(update[2]), new_mean, new_var);
+    }
   });
 }
 

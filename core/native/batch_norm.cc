@@ -95,6 +95,16 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
   }
 }
 
+void running_stats_update(int c, const float* mean, const float* variance, const float* running_mean,
+                          const float* running_var, float rate, float keep, float unbias, float* new_mean,
+                          float* new_var) {
+  for (int k = 0; k < c; k++) {
+    new_mean[k] = running_mean[k] * keep + mean[k] * rate;
+    const float unbiased = variance[k] * unbias;
+    new_var[k] = running_var[k] * keep + unbiased * rate;
+  }
+}
+
 void batch_norm_backward(long rows, int c, const float* dy, const float* x, const float* mean, const float* inv_std,
                          const float* gamma, float* dx, float* sum_dy, float* sum_dy_xhat) {
   const int threads = omp_get_max_threads();

@@ -14,7 +14,9 @@
  * computed from the centred input (two passes), as PyTorch does.
  *
  * On wasm with absnas's native kernels (native/batch-norm.ts) the same
- * forward pass and closed-form gradient run as one native kernel each.
+ * forward pass and closed-form gradient run as one native kernel each, and
+ * batchNormTrainUpdating folds the running statistics' update into the
+ * forward kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { nativeBatchNormActive, runBatchNormTrain, runBatchNormTrainGrad } from './native/batch-norm';
@@ -45,14 +47,24 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   return tf.matMul(tf.fill([1, m], 1 / m), tf.reshape(x, [m, c]) as tf.Tensor2D);
 }
 
+/** The running statistics of a batch norm, and the weight of this batch in their update. */
+export interface RunningStats {
+  mean: tf.Variable;
+  variance: tf.Variable;
+  /** running = running * (1 - rate) + batch * rate (the variance unbiased, as PyTorch's) */
+  rate: number;
+}
+
 interface Pass {
+  /** With `running`: the running statistics updated too (the pass may return no batch statistics then). */
   forward(
     x: tf.Tensor4D,
     gamma: tf.Tensor1D | undefined,
     beta: tf.Tensor1D | undefined,
     eps: number,
     save: tf.GradSaveFunc,
-  ): { y: tf.Tensor4D; mean: tf.Tensor; variance: tf.Tensor };
+    running?: RunningStats,
+  ): { y: tf.Tensor4D; mean?: tf.Tensor; variance?: tf.Tensor };
   /** dx, and the per-channel sums that dbeta (sumDy) and dgamma (sumDyXhat) are. */
   backward(dy: tf.Tensor4D, saved: tf.Tensor[]): { dx: tf.Tensor4D; sumDy: tf.Tensor; sumDyXhat: tf.Tensor };
 }
@@ -62,9 +74,15 @@ const OPS: Pass = { forward, backward };
 
 /** The native kernels (wasm). Saves x rather than the centred input, and the [C] statistics. */
 const NATIVE: Pass = {
-  forward(x, gamma, beta, eps, save) {
-    const [y, mean, variance, invStd] = runBatchNormTrain(x, gamma, beta, eps);
+  forward(x, gamma, beta, eps, save, running) {
+    const update = running && { mean: running.mean, variance: running.variance, rate: running.rate, unbias: unbiasFactor(x) };
+    const [y, mean, variance, invStd, newMean, newVariance] = runBatchNormTrain(x, gamma, beta, eps, update);
     save(gamma ? [x, mean, invStd, gamma] : [x, mean, invStd]);
+    if (running) {
+      running.mean.assign(newMean as tf.Tensor1D);
+      running.variance.assign(newVariance as tf.Tensor1D);
+      return { y: y as tf.Tensor4D };
+    }
     return { y: y as tf.Tensor4D, mean, variance };
   },
   backward(dy, saved) {
@@ -104,6 +122,23 @@ function backward(dy: tf.Tensor4D, saved: tf.Tensor[]): { dx: tf.Tensor4D; sumDy
   return { dx, sumDy: tf.mul(meanDy, m) as tf.Tensor2D, sumDyXhat: tf.mul(tf.mul(meanDyXc, m), invStd) as tf.Tensor2D };
 }
 
+/** n / (n - 1) for the n values per channel of x: the biased variance times it is the unbiased one. */
+function unbiasFactor(x: tf.Tensor4D): number {
+  const n = x.size / x.shape[3];
+  return n / Math.max(n - 1, 1);
+}
+
+/** The running statistics' update with a batch's mean and biased variance, as separate ops. */
+function updateRunningStats(running: RunningStats, mean: tf.Tensor, variance: tf.Tensor, unbias: number): void {
+  tf.tidy(() => {
+    // the assignment is outside the loss, so no gradient flows through it
+    const unbiased = tf.mul(variance, unbias);
+    const { rate } = running;
+    running.mean.assign(tf.add(tf.mul(running.mean, 1 - rate), tf.mul(mean, rate)));
+    running.variance.assign(tf.add(tf.mul(running.variance, 1 - rate), tf.mul(unbiased, rate)));
+  });
+}
+
 /**
  * Batch norm of an NHWC tensor with the statistics of this batch, over
  * N, H and W per channel; `gamma` and `beta` ([C]) both or neither. The
@@ -115,12 +150,50 @@ export function batchNormTrain(
   beta: tf.Tensor1D | undefined,
   eps: number,
 ): BatchNormTrainResult {
+  const { y, stats } = run(x, gamma, beta, eps, undefined);
+  const [mean, variance] = stats as [tf.Tensor1D, tf.Tensor1D];
+  return { y, mean, variance };
+}
+
+/**
+ * batchNormTrain, updating `running` with this batch's mean and unbiased
+ * variance (what a BatchNorm layer does in training and recalibration);
+ * returns y. On wasm with the native kernels the update is part of the
+ * forward kernel.
+ */
+export function batchNormTrainUpdating(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+  running: RunningStats,
+): tf.Tensor4D {
+  const { y, stats } = run(x, gamma, beta, eps, running);
+  if (stats) {
+    updateRunningStats(running, stats[0], stats[1], unbiasFactor(x));
+    tf.dispose(stats);
+  }
+  return y;
+}
+
+/** The op, with its statistics kept (null when the pass updated `running` itself). */
+function run(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+  running: RunningStats | undefined,
+): { y: tf.Tensor4D; stats: [tf.Tensor1D, tf.Tensor1D] | null } {
   if (x.rank !== 4) throw new Error(`batchNormTrain: expected an NHWC tensor, got rank ${x.rank}`);
   if ((gamma == null) !== (beta == null)) throw new Error('batchNormTrain: give gamma and beta together, or neither');
   const c = x.shape[3];
-  const { forward, backward } = nativeBatchNormActive() ? NATIVE : OPS;
-  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
-  const keepStats = (mean: tf.Tensor, variance: tf.Tensor): void => {
+  const pass = nativeBatchNormActive() ? NATIVE : OPS;
+  const { backward } = pass;
+  const forward = (xi: tf.Tensor4D, g: tf.Tensor1D | undefined, b: tf.Tensor1D | undefined, e: number, save: tf.GradSaveFunc) =>
+    pass.forward(xi, g, b, e, save, running);
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  const keepStats = (mean: tf.Tensor | undefined, variance: tf.Tensor | undefined): void => {
+    if (mean == null || variance == null) return;
     stats = [tf.keep(tf.reshape(mean, [c]) as tf.Tensor1D), tf.keep(tf.reshape(variance, [c]) as tf.Tensor1D)];
   };
   let y: tf.Tensor4D;
@@ -147,8 +220,7 @@ export function batchNormTrain(
     });
     y = op(x) as tf.Tensor4D;
   }
-  const [mean, variance] = stats as [tf.Tensor1D, tf.Tensor1D];
-  return { y, mean, variance };
+  return { y, stats };
 }
 
 /** Batch norm with given statistics (inference): y = x * scale + shift, per channel. */

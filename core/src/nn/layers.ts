@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchNormInference, batchNormTrain } from '../backend/batch-norm';
+import { batchNormInference, batchNormTrainUpdating } from '../backend/batch-norm';
 import { ParamStore } from './params';
 
 /**
@@ -87,11 +87,11 @@ export class BatchNorm {
       return batchNormInference(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, gamma, beta, this.eps);
     }
     // one op with a closed-form gradient (see backend/batch-norm.ts): much
-    // cheaper than tf.moments and the chain of tfjs gradients through it
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.eps);
-    this.updateRunningStats(mean, variance, x.size / this.channels, mode);
-    mean.dispose();
-    variance.dispose();
+    // cheaper than tf.moments and the chain of tfjs gradients through it.
+    // Running statistics use the unbiased variance, as PyTorch does.
+    const rate = mode === 'train' ? this.momentum : 1 / (this.recalibrationCount + 1);
+    const y = batchNormTrainUpdating(x, gamma, beta, this.eps, { mean: this.runningMean, variance: this.runningVar, rate });
+    if (mode === 'recalibrate') this.recalibrationCount++;
     return y;
   }
 
@@ -106,19 +106,6 @@ export class BatchNorm {
 
   paramCount(): number {
     return this.affine ? 2 * this.channels : 0;
-  }
-
-  private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number, mode: ForwardMode): void {
-    tf.tidy(() => {
-      // running statistics use the unbiased variance, as PyTorch does; the
-      // assignment is outside the loss, so no gradient flows through it
-      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-      const batchMean = mean;
-      const rate = mode === 'train' ? this.momentum : 1 / (this.recalibrationCount + 1);
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - rate), tf.mul(batchMean, rate)));
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - rate), tf.mul(unbiased, rate)));
-    });
-    if (mode === 'recalibrate') this.recalibrationCount++;
   }
 }
 

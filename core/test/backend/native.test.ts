@@ -7,7 +7,7 @@
  * (a failure instead under ABSNAS_NATIVE_REQUIRED=1, as in CI).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
+import { batchNormTrain, batchNormTrainUpdating, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
 import type { Addon } from '../../src/backend/native/addon';
 import { broadcastPattern, NATIVE_ELEMENTWISE_MIN } from '../../src/backend/native/elementwise';
 import { evaluate, expectClose, NATIVE_REQUIRED, nativeRequiredError, nativeUnavailable, randomPair } from './helpers';
@@ -242,5 +242,34 @@ describeNative('native kernels', () => {
       expect([k, Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))]).toEqual([k, true]);
     }
     tf.dispose([a.t, perChannel.t, perPosition.t]);
+  });
+
+  test('the running statistics update inside the batch-norm kernel: bitwise the separate ops on the same batch statistics', async () => {
+    const shape: Shape4 = [4, 6, 6, 8];
+    const x = randomPair(shape, 81, -1, 3);
+    const n = 4 * 6 * 6;
+    const run = (fused: boolean, rate: number) =>
+      evaluate(() => {
+        const mean = tf.variable(randomPair([8], 82).t, false);
+        const variance = tf.variable(randomPair([8], 83, 0.5, 2).t, false);
+        if (fused) {
+          batchNormTrainUpdating(x.t as tf.Tensor4D, undefined, undefined, 1e-5, { mean, variance, rate });
+        } else {
+          const s = batchNormTrain(x.t as tf.Tensor4D, undefined, undefined, 1e-5);
+          mean.assign(tf.add(tf.mul(mean, 1 - rate), tf.mul(s.mean, rate)));
+          variance.assign(tf.add(tf.mul(variance, 1 - rate), tf.mul(tf.mul(s.variance, n / (n - 1)), rate)));
+          tf.dispose([s.mean, s.variance]);
+        }
+        return { mean, variance };
+      });
+    for (const rate of [0.1, 1 / 3, 1]) {
+      const calls = nativeKernelCalls();
+      const a = await run(true, rate);
+      expect(nativeKernelCalls() - calls).toBe(1); // statistics, normalisation and update: one kernel
+      const b = await run(false, rate);
+      expect(Buffer.from(a.mean.values.buffer).equals(Buffer.from(b.mean.values.buffer))).toBe(true);
+      expect(Buffer.from(a.variance.values.buffer).equals(Buffer.from(b.variance.values.buffer))).toBe(true);
+    }
+    x.t.dispose();
   });
 });

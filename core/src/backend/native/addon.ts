@@ -26,6 +26,7 @@ export interface Addon {
   batchNormForward(
     rows: number, c: number, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number,
     y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array,
+    runningMean?: Float32Array, runningVar?: Float32Array, update?: Float64Array, newRunningMean?: Float32Array, newRunningVar?: Float32Array,
   ): void;
   batchNormBackward(
     rows: number, c: number, dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array,

@@ -6,10 +6,14 @@
  * Registered for 'wasm' under absnas's own kernel names; batchNormTrain
  * (../batch-norm.ts) runs them through the engine when nativeBatchNormActive().
  *
- *   AbsnasBatchNormTrain      {x, gamma?, beta?}, {eps}  -> [y, mean, variance, invStd]
+ *   AbsnasBatchNormTrain      {x, gamma?, beta?, runningMean?, runningVar?}, {eps, rate?, unbias?}
+ *                             -> [y, mean, variance, invStd, (runningMean', runningVar')]
  *   AbsnasBatchNormTrainGrad  {dy, x, mean, invStd, gamma?} -> [dx, sumDy, sumDyXhat]
  *
- * x and dy are NHWC; the per-channel outputs are [C].
+ * x and dy are NHWC; the per-channel outputs are [C]. With the running
+ * statistics given, the forward kernel also returns them updated with this
+ * batch (../batch-norm.ts, RunningStats), in the separate ops' float32
+ * arithmetic: no tfjs ops for the update.
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need } from '../kernels/common';
@@ -35,15 +39,24 @@ function addon(kernelName: string) {
 function forwardKernel({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
   const lib = addon(BATCH_NORM_TRAIN);
   const [x] = need(BATCH_NORM_TRAIN, inputs, 'x');
-  const { gamma, beta } = inputs;
+  const { gamma, beta, runningMean, runningVar } = inputs;
   const [rows, c] = rowsAndChannels(BATCH_NORM_TRAIN, x);
-  const outs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([c], 'float32'))];
+  const updating = runningMean != null && runningVar != null;
+  const outs = [backend.makeOutput(x.shape, 'float32'), ...(updating ? [0, 1, 2, 3, 4] : [0, 1, 2]).map(() => backend.makeOutput([c], 'float32'))];
   try {
-    const [y, mean, variance, invStd] = outs.map((t) => f32(backend, t));
-    lib.batchNormForward(
+    const [y, mean, variance, invStd, newMean, newVar] = outs.map((t) => f32(backend, t));
+    const args = [
       rows, c, f32(backend, x), gamma ? f32(backend, gamma) : null, beta ? f32(backend, beta) : null,
       Number(attrs.eps), y, mean, variance, invStd,
-    );
+    ] as const;
+    if (updating) {
+      const rate = Number(attrs.rate);
+      // 1 - rate in double, rounded once to float32, as a tfjs scalar of it would be
+      const update = Float64Array.of(rate, 1 - rate, Number(attrs.unbias));
+      lib.batchNormForward(...args, f32(backend, runningMean), f32(backend, runningVar), update, newMean, newVar);
+    } else {
+      lib.batchNormForward(...args);
+    }
   } catch (e) {
     for (const t of outs) backend.disposeData(t.dataId);
     throw e;
@@ -85,10 +98,26 @@ export function nativeBatchNormActive(): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(BATCH_NORM_TRAIN, 'wasm') != null && nativeAddon() != null;
 }
 
-/** The forward kernel through the engine: [y, mean, variance, invStd]. */
-export function runBatchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta: tf.Tensor1D | undefined, eps: number): tf.Tensor[] {
+/**
+ * The forward kernel through the engine: [y, mean, variance, invStd], then
+ * with `running` the updated running mean and variance ([C] each).
+ */
+export function runBatchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+  running?: { mean: tf.Tensor; variance: tf.Tensor; rate: number; unbias: number },
+): tf.Tensor[] {
   const inputs: tf.NamedTensorMap = gamma && beta ? { x, gamma, beta } : { x };
-  return tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { eps }) as unknown as tf.Tensor[];
+  const attrs: tf.NamedAttrMap = { eps };
+  if (running) {
+    inputs.runningMean = running.mean;
+    inputs.runningVar = running.variance;
+    attrs.rate = running.rate;
+    attrs.unbias = running.unbias;
+  }
+  return tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, attrs) as unknown as tf.Tensor[];
 }
 
 /** The gradient kernel through the engine: [dx, sumDy, sumDyXhat]. */
