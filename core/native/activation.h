@@ -3,7 +3,8 @@
 
 namespace absnas {
 
-// dx = dy where x > 0, else +0 (the ReLU gradient, as PyTorch's threshold_backward; 0 at x == 0).
+// dx = dy where x > 0, else +0: the ReLU gradient from its input or, the same mask, its output
+// (as PyTorch's threshold_backward; 0 at x == 0).
 void relu_backward(long n, const float* dy, const float* x, float* dx);
 
 }  // namespace absnas

@@ -20,7 +20,9 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { registerAddNGradient } from './add-n-gradient';
 import { registerDilatedConvGradients } from './conv-gradients';
+import { installFrugalGradients } from './gradients';
 import { registerPoolGradients } from './pool-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
 import { NATIVE_ADDON_PATH, NATIVE_BUILD_HINT, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, nativeKernelsNotBuilt, registerNativeKernels } from './native';
@@ -329,6 +331,8 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
   // backend-independent fixes: harmless where unused, so always in place
   registerDilatedConvGradients();
   registerPoolGradients();
+  registerAddNGradient();
+  installFrugalGradients();
   registerCpuFixes();
   const got = await resolve(choice, warnings, log);
   const selfTest = await backendSelfTest({ tolerance: got.device === 'gpu' ? 1e-2 : 1e-3 });

@@ -6,12 +6,20 @@
  *
  * The gradient registry is global, so Relu's gradient config is replaced by
  * one that runs the native kernel (`AbsnasReluGrad`, registered for 'wasm')
- * when the native kernels are in use and tfjs's own gradient otherwise.
+ * when the native kernels are in use and dy * step(y) (tfjs's own formula)
+ * otherwise.
+ *
+ * The gradient is taken from ReLU's output y rather than its input x (y > 0
+ * exactly where x > 0), as PyTorch's threshold_backward does: y is saved for
+ * the next op anyway (the convolution after the ReLU keeps its input), while
+ * saving x kept every ReLU input alive until the backward pass (in NB201 the
+ * cell's node sums, one full-size tensor each).
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need } from '../kernels/common';
 import { countNativeCall, nativeAddon } from './addon';
 
+/** {dy, y} -> dy where y > 0, else 0 */
 export const RELU_GRAD = 'AbsnasReluGrad';
 
 const MARK = Symbol.for('absnas.nativeReluGradient');
@@ -21,7 +29,7 @@ type GradConfig = tf.GradConfig & { [MARK]?: true };
 function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const lib = nativeAddon();
   if (lib == null) throw new Error(`absnas native ${RELU_GRAD}: the native kernels are not in use`);
-  const [dy, x] = need(RELU_GRAD, inputs, 'dy', 'x');
+  const [dy, x] = need(RELU_GRAD, inputs, 'dy', 'y');
   if (dy.dtype !== 'float32' || x.dtype !== 'float32') {
     throw new Error(`absnas native ${RELU_GRAD}: expected float32 tensors, got ${dy.dtype} and ${x.dtype}`);
   }
@@ -36,8 +44,8 @@ function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-function nativeReluActive(dy: tf.Tensor, x: tf.Tensor): boolean {
-  return tf.getBackend() === 'wasm' && dy.dtype === 'float32' && x.dtype === 'float32' && nativeAddon() != null;
+function nativeReluActive(dy: tf.Tensor, y: tf.Tensor): boolean {
+  return tf.getBackend() === 'wasm' && dy.dtype === 'float32' && y.dtype === 'float32' && nativeAddon() != null;
 }
 
 /** Registers the kernel for 'wasm' and replaces Relu's gradient as described above. Idempotent. */
@@ -49,13 +57,12 @@ export function registerNativeReluGradient(): void {
   if (current == null || current[MARK]) return;
   const config: GradConfig = {
     kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      if (!Array.isArray(dy) && nativeReluActive(dy, x)) {
-        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }, {}) as tf.Tensor };
-      }
-      return current.gradFunc(dy, saved, attrs);
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved;
+      const g = dy as tf.Tensor;
+      if (nativeReluActive(g, y)) return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, y }, {}) as tf.Tensor };
+      return { x: () => tf.mul(g, tf.cast(tf.step(y), 'float32')) };
     },
     [MARK]: true,
   };
