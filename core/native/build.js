@@ -22,8 +22,12 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const here = __dirname;
-const sources = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'].map((f) => path.join(here, f));
-const headers = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'threads.h'].map((f) => path.join(here, f));
+/** The addon's sources and headers (also read by check-onednn3.sh). */
+const SOURCES = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'];
+const HEADERS = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'threads.h'];
+module.exports = { SOURCES, HEADERS };
+const sources = SOURCES.map((f) => path.join(here, f));
+const headers = HEADERS.map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const target = path.join(outDir, 'absnas_native.node');
 const force = process.argv.includes('--force');
@@ -46,69 +50,73 @@ function exists(p) {
   }
 }
 
-if (process.env.ABSNAS_NATIVE === '0') skip('ABSNAS_NATIVE=0');
-if (process.platform !== 'linux' && process.platform !== 'darwin') skip(`platform ${process.platform} is not supported`);
+function main() {
+  if (process.env.ABSNAS_NATIVE === '0') skip('ABSNAS_NATIVE=0');
+  if (process.platform !== 'linux' && process.platform !== 'darwin') skip(`platform ${process.platform} is not supported`);
 
-const newest = Math.max(...[...sources, ...headers, __filename].map((f) => fs.statSync(f).mtimeMs));
-if (!force && exists(target) && fs.statSync(target).mtimeMs >= newest) {
-  console.log(`absnas: native kernels up to date (${path.relative(process.cwd(), target) || target})`);
-  process.exit(0);
-}
-
-const cxx = process.env.CXX || 'g++';
-const probe = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
-if (probe.error || probe.status !== 0) skip(`no C++ compiler '${cxx}'`);
-
-const nodeInclude = [
-  process.env.ABSNAS_NODE_INCLUDE,
-  path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node'),
-  '/usr/include/node',
-].find((d) => d && exists(path.join(d, 'node_api.h')));
-if (!nodeInclude) skip("Node's headers (node_api.h) not found; set ABSNAS_NODE_INCLUDE");
-
-const dnnlRoot = process.env.DNNLROOT;
-const dnnlInclude = [dnnlRoot && path.join(dnnlRoot, 'include'), '/usr/include', '/usr/local/include'].find(
-  (d) => d && exists(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')),
-);
-if (!dnnlInclude) skip('oneDNN headers (oneapi/dnnl/dnnl.hpp) not found');
-const dnnlConfig = fs.readFileSync(path.join(dnnlInclude, 'oneapi', 'dnnl', 'dnnl_version.h'), 'utf8');
-const major = Number((/#define DNNL_VERSION_MAJOR (\d+)/.exec(dnnlConfig) || [])[1]);
-if (major !== 2 && major !== 3) skip(`oneDNN ${major || '?'}.x found; these kernels use the oneDNN 2.x or 3.x API`);
-
-const libDirs = dnnlRoot ? [path.join(dnnlRoot, 'lib'), path.join(dnnlRoot, 'lib64')].filter(exists) : [];
-const args = [
-  '-O3',
-  '-std=c++17',
-  '-shared',
-  '-fPIC',
-  '-fvisibility=hidden',
-  '-fopenmp',
-  // float32 results as written (no fused multiply-adds): the SGD step repeats the separate ops bit for bit
-  '-ffp-contract=off',
-  '-DNODE_GYP_MODULE_NAME=absnas_native',
-  '-DNAPI_VERSION=8',
-  `-I${nodeInclude}`,
-  `-I${dnnlInclude}`,
-  ...sources,
-  ...libDirs.flatMap((d) => [`-L${d}`, `-Wl,-rpath,${d}`]),
-  '-ldnnl',
-  '-o',
-];
-if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
-
-fs.mkdirSync(outDir, { recursive: true });
-// compile to a temporary name, then rename: a failed build never leaves a broken addon
-const tmp = path.join(outDir, `.absnas_native.${process.pid}.${os.hostname()}.tmp.node`);
-const t0 = Date.now();
-const res = spawnSync(cxx, [...args, tmp], { encoding: 'utf8' });
-if (res.status !== 0) {
-  try {
-    fs.unlinkSync(tmp);
-  } catch {
-    /* nothing written */
+  const newest = Math.max(...[...sources, ...headers, __filename].map((f) => fs.statSync(f).mtimeMs));
+  if (!force && exists(target) && fs.statSync(target).mtimeMs >= newest) {
+    console.log(`absnas: native kernels up to date (${path.relative(process.cwd(), target) || target})`);
+    process.exit(0);
   }
-  process.stderr.write(res.stderr || String(res.error || ''));
-  skip(`${cxx} failed`);
+
+  const cxx = process.env.CXX || 'g++';
+  const probe = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) skip(`no C++ compiler '${cxx}'`);
+
+  const nodeInclude = [
+    process.env.ABSNAS_NODE_INCLUDE,
+    path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node'),
+    '/usr/include/node',
+  ].find((d) => d && exists(path.join(d, 'node_api.h')));
+  if (!nodeInclude) skip("Node's headers (node_api.h) not found; set ABSNAS_NODE_INCLUDE");
+
+  const dnnlRoot = process.env.DNNLROOT;
+  const dnnlInclude = [dnnlRoot && path.join(dnnlRoot, 'include'), '/usr/include', '/usr/local/include'].find(
+    (d) => d && exists(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')),
+  );
+  if (!dnnlInclude) skip('oneDNN headers (oneapi/dnnl/dnnl.hpp) not found');
+  const dnnlConfig = fs.readFileSync(path.join(dnnlInclude, 'oneapi', 'dnnl', 'dnnl_version.h'), 'utf8');
+  const major = Number((/#define DNNL_VERSION_MAJOR (\d+)/.exec(dnnlConfig) || [])[1]);
+  if (major !== 2 && major !== 3) skip(`oneDNN ${major || '?'}.x found; these kernels use the oneDNN 2.x or 3.x API`);
+
+  const libDirs = dnnlRoot ? [path.join(dnnlRoot, 'lib'), path.join(dnnlRoot, 'lib64')].filter(exists) : [];
+  const args = [
+    '-O3',
+    '-std=c++17',
+    '-shared',
+    '-fPIC',
+    '-fvisibility=hidden',
+    '-fopenmp',
+    // float32 results as written (no fused multiply-adds): the SGD step repeats the separate ops bit for bit
+    '-ffp-contract=off',
+    '-DNODE_GYP_MODULE_NAME=absnas_native',
+    '-DNAPI_VERSION=8',
+    `-I${nodeInclude}`,
+    `-I${dnnlInclude}`,
+    ...sources,
+    ...libDirs.flatMap((d) => [`-L${d}`, `-Wl,-rpath,${d}`]),
+    '-ldnnl',
+    '-o',
+  ];
+  if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
+
+  fs.mkdirSync(outDir, { recursive: true });
+  // compile to a temporary name, then rename: a failed build never leaves a broken addon
+  const tmp = path.join(outDir, `.absnas_native.${process.pid}.${os.hostname()}.tmp.node`);
+  const t0 = Date.now();
+  const res = spawnSync(cxx, [...args, tmp], { encoding: 'utf8' });
+  if (res.status !== 0) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* nothing written */
+    }
+    process.stderr.write(res.stderr || String(res.error || ''));
+    skip(`${cxx} failed`);
+  }
+  fs.renameSync(tmp, target);
+  console.log(`absnas: built native kernels in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${target}`);
 }
-fs.renameSync(tmp, target);
-console.log(`absnas: built native kernels in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${target}`);
+
+if (require.main === module) main();

@@ -69,8 +69,8 @@ describe('gradients with memory released during the backward pass', () => {
     const liveAtProbe = (frugal: boolean): number => {
       setFrugalGradients(frugal);
       let live = 0;
-      const probe = tf.customGrad((x: tf.Tensor) => ({
-        value: tf.clone(x),
+      const probe = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+        value: tf.clone(args[0] as tf.Tensor),
         gradFunc: (dy: tf.Tensor) => {
           live = tf.memory().numBytes;
           return dy;

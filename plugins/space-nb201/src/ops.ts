@@ -37,40 +37,17 @@ export class ReluConvBn {
   }
 }
 
-/** 9 / (number of in-image pixels of each 3x3 window), per output position, cached by map size. */
-const poolScaleCache = new Map<string, Float32Array>();
-
-function poolScale(h: number, w: number): Float32Array {
-  const key = `${h}x${w}`;
-  let scale = poolScaleCache.get(key);
-  if (!scale) {
-    const r = Math.floor(POOL_KERNEL / 2);
-    const span = (i: number, n: number) => Math.min(i + r, n - 1) - Math.max(i - r, 0) + 1;
-    scale = new Float32Array(h * w);
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) scale[i * w + j] = (POOL_KERNEL * POOL_KERNEL) / (span(i, h) * span(j, w));
-    }
-    poolScaleCache.set(key, scale);
-  }
-  return scale;
-}
-
 /**
  * 3x3 average pooling, stride 1, padding 1, padding not counted in the
- * average (PyTorch's count_include_pad=False). tfjs's avgPool with 'same'
- * padding computes this forward, but the CPU backend's gradient divides by 9
- * everywhere, which is wrong at the border. So pool over an explicitly
- * zero-padded map with 'valid' windows (mean over 9, exact in both
- * directions) and rescale each position by 9 / (pixels inside the image).
+ * average (PyTorch's count_include_pad=False): tfjs's avgPool with 'same'
+ * padding. Its gradient is exact at the border on every backend absnas runs
+ * (absnas replaces the wasm, cpu and webgpu AvgPoolGrad kernels that divided
+ * by 9 everywhere; see core's backend/pool-gradients.ts), and as one op it
+ * saves only its input for the backward pass (a pad, a 'valid' pool and a
+ * rescale saved two more full-size tensors).
  */
 export function avgPool3x3(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = x.shape;
-    const r = Math.floor(POOL_KERNEL / 2);
-    const padded = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]]);
-    const mean9 = tf.avgPool(padded, POOL_KERNEL, 1, 'valid');
-    return tf.mul(mean9, tf.tensor4d(poolScale(h, w), [1, h, w, 1]));
-  });
+  return tf.avgPool(x, POOL_KERNEL, 1, 'same');
 }
 
 /**
