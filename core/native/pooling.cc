@@ -12,15 +12,22 @@
 
 namespace absnas {
 
+void max_pool_backward_rows(const PoolDims& d, const float* x, const float* dy, float* dx);
+bool row_wise(const PoolDims& d);
+
 void max_pool_backward(const PoolDims& d, const float* x, const float* dy, float* dx) {
+  if (row_wise(d)) return max_pool_backward_rows(d, x, dy, dx);
   const long image = long(d.h) * d.w * d.c;
   std::fill(dx, dx + image * d.n, 0.0f);
 #pragma omp parallel
   {
+    // the running maximum of each channel and where it is (an offset in the image)
     std::vector<float> best(d.c);
-    std::vector<long> arg(d.c);
+    std::vector<int> arg(d.c);
 #pragma omp for schedule(static)
     for (int b = 0; b < d.n; b++) {
+      const float* xb = x + b * image;
+      float* dxb = dx + b * image;
       for (int y = 0; y < d.oh; y++) {
         const int r0 = y * d.sh - d.top;
         for (int xo = 0; xo < d.ow; xo++) {
@@ -32,27 +39,29 @@ void max_pool_backward(const PoolDims& d, const float* x, const float* dy, float
             for (int j = 0; j < d.kw; j += d.dw) {
               const int col = c0 + j;
               if (col < 0 || col >= d.w) continue;
-              const long x0 = ((long(b) * d.h + r) * d.w + col) * d.c;
+              const int x0 = (r * d.w + col) * d.c;
+              float* __restrict bv = best.data();
+              int* __restrict av = arg.data();
+              const float* __restrict in = xb + x0;
               if (first) {
                 for (int ch = 0; ch < d.c; ch++) {
-                  best[ch] = x[x0 + ch];
-                  arg[ch] = x0 + ch;
+                  bv[ch] = in[ch];
+                  av[ch] = x0 + ch;
                 }
                 first = false;
                 continue;
               }
+              // branch-free (selects, no jumps): random data mispredicts half of the branches
               for (int ch = 0; ch < d.c; ch++) {
-                const float v = x[x0 + ch];
-                if (v > best[ch]) {
-                  best[ch] = v;
-                  arg[ch] = x0 + ch;
-                }
+                const bool greater = in[ch] > bv[ch];
+                bv[ch] = greater ? in[ch] : bv[ch];
+                av[ch] = greater ? x0 + ch : av[ch];
               }
             }
           }
           if (first) continue;  // a window made of padding only
-          const long g0 = ((long(b) * d.oh + y) * d.ow + xo) * d.c;
-          for (int ch = 0; ch < d.c; ch++) dx[arg[ch]] += dy[g0 + ch];
+          const float* g = dy + ((long(b) * d.oh + y) * d.ow + xo) * d.c;
+          for (int ch = 0; ch < d.c; ch++) dxb[arg[ch]] += g[ch];
         }
       }
     }
@@ -80,10 +89,14 @@ int cells(const Span& s) { return s.last > s.first ? (s.last - s.first + s.step 
 
 namespace {
 
+}  // namespace
+
 // Stride 1 without dilation: an output row is a sum (or maximum) of shifted
 // input rows, so the inner loops run over whole rows (ow * c contiguous
 // values) instead of one window's c channels at a time.
 bool row_wise(const PoolDims& d) { return d.sh == 1 && d.sw == 1 && d.dh == 1 && d.dw == 1; }
+
+namespace {
 
 // For output column xo of a stride-1 row: the window's input columns are
 // [xo - left, xo - left + kw) clipped to [0, w). Column offset j of the window
@@ -275,6 +288,62 @@ void avg_pool_backward(const PoolDims& d, const float* dy, float* dx) {
               for (long ch = 0; ch < c; ch++) out[ch] += g[ch] / n;
             }
           }
+        }
+      }
+    }
+  }
+}
+
+// The max-pool gradient row-wise (stride 1): the argmax of a whole output
+// row is updated by shifted input rows, comparing in the order of the
+// per-window loop (window rows, then columns; a strictly greater value wins),
+// then the row's gradients are scattered in output order: bitwise the same.
+void max_pool_backward_rows(const PoolDims& d, const float* x, const float* dy, float* dx) {
+  const long c = d.c;
+  const long image = long(d.h) * d.w * c;
+  std::fill(dx, dx + image * d.n, 0.0f);
+#pragma omp parallel
+  {
+    std::vector<float> best(size_t(d.ow) * c);
+    std::vector<int> arg(size_t(d.ow) * c);
+    std::vector<char> real(d.ow);
+#pragma omp for schedule(static)
+    for (int b = 0; b < d.n; b++) {
+      const float* xb = x + b * image;
+      float* dxb = dx + b * image;
+      for (int yo = 0; yo < d.oh; yo++) {
+        const Span rows = window(yo, 1, d.top, d.kh, 1, d.h);
+        // start each output from its window's first real cell
+        for (int xo = 0; xo < d.ow; xo++) {
+          const int q = std::max(0, xo - d.left);
+          real[xo] = rows.first < rows.last && q < std::min(d.w, xo - d.left + d.kw);
+          if (!real[xo]) continue;
+          const int x0 = (rows.first * d.w + q) * d.c;
+          for (long ch = 0; ch < c; ch++) {
+            best[xo * c + ch] = xb[x0 + ch];
+            arg[xo * c + ch] = x0 + int(ch);
+          }
+        }
+        for (int r = rows.first; r < rows.last; r++) {
+          for (int j = 0; j < d.kw; j++) {
+            const Columns cols = columns_for(d, j);
+            if (cols.lo >= cols.hi) continue;
+            const int base = (r * d.w + cols.lo - d.left + j) * d.c;  // offset of output cols.lo's input
+            const float* __restrict in = xb + base;
+            float* __restrict bv = best.data() + long(cols.lo) * c;
+            int* __restrict av = arg.data() + long(cols.lo) * c;
+            const long len = long(cols.hi - cols.lo) * c;
+            for (long k = 0; k < len; k++) {
+              const bool greater = in[k] > bv[k];
+              bv[k] = greater ? in[k] : bv[k];
+              av[k] = greater ? base + int(k) : av[k];
+            }
+          }
+        }
+        const float* g = dy + (long(b) * d.oh + yo) * d.ow * c;
+        for (int xo = 0; xo < d.ow; xo++) {
+          if (!real[xo]) continue;
+          for (long ch = 0; ch < c; ch++) dxb[arg[xo * c + ch]] += g[xo * c + ch];
         }
       }
     }
