@@ -1,7 +1,8 @@
 /**
- * The wasm Slice and Identity replacements: Slice against plain index
+ * The wasm Slice, Identity and Cast replacements: Slice against plain index
  * arithmetic for every rank up to 5 and partial / whole axes; Identity
- * shares the buffer and survives the disposal of its source.
+ * shares the buffer and survives the disposal of its source, and so does
+ * Cast to the same dtype.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend';
@@ -91,5 +92,28 @@ describe('Identity', () => {
     for (let i = 0; i < 3; i++) step();
     expect(counts()).toEqual(before);
     tf.dispose([w, x]);
+  });
+});
+
+describe('Cast', () => {
+  test('to the same dtype: the values, sharing the buffer (on wasm), outliving the source', () => {
+    const x = tf.tensor1d([1.5, -2, 3]);
+    const before = tf.engine().backend.numDataIds();
+    const y = tf.cast(x, 'float32');
+    // on wasm the fill-in shares x's buffer: no new data id
+    if (tf.getBackend() === 'wasm') expect(tf.engine().backend.numDataIds()).toBe(before);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3]);
+    y.dispose();
+  });
+
+  test('to another dtype: converted as the stock kernel does', () => {
+    const x = tf.tensor1d([1.5, -2.7, 3, 0]);
+    const asInt = tf.cast(x, 'int32');
+    const back = tf.cast(tf.tensor1d([4, -1], 'int32'), 'float32');
+    expect(asInt.dtype).toBe('int32');
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3, 0]);
+    expect(Array.from(back.dataSync())).toEqual([4, -1]);
+    tf.dispose([x, asInt, back]);
   });
 });
