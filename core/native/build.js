@@ -36,7 +36,7 @@ const required = process.argv.includes('--require');
 function skip(why) {
   const msg =
     `absnas: native kernels not built (${why}); the wasm kernels will be used. ` +
-    'To build them: apt-get install g++ libdnnl-dev (or set DNNLROOT), then `node core/native/build.js`.';
+    'To build them: apt-get install g++ libdnnl-dev (or set DNNLROOT), then `npm rebuild @absnas/core`.';
   console.log(msg);
   process.exit(required ? 1 : 0);
 }
