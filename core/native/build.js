@@ -16,6 +16,7 @@
  * downloaded. ABSNAS_NATIVE=0 skips the build.
  */
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -25,11 +26,34 @@ const here = __dirname;
 /** The addon's sources and headers (also read by check-onednn3.sh). */
 const SOURCES = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'];
 const HEADERS = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'threads.h'];
-module.exports = { SOURCES, HEADERS };
 const sources = SOURCES.map((f) => path.join(here, f));
 const headers = HEADERS.map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const target = path.join(outDir, 'absnas_native.node');
+/** Beside the addon: the fingerprint of the sources it was built from. */
+const STAMP = path.join(outDir, 'absnas_native.sources');
+
+/**
+ * SHA-256 of the addon's sources and headers: absnas uses an addon only with
+ * the sources it was built from (an addon left from an older absnas has other
+ * kernel signatures), and the build is up to date when they match.
+ */
+function sourcesFingerprint() {
+  const hash = crypto.createHash('sha256');
+  for (const f of [...SOURCES, ...HEADERS, 'build.js']) hash.update(`${f}\0`).update(fs.readFileSync(path.join(here, f)));
+  return hash.digest('hex');
+}
+
+/** The fingerprint the addon in build/ was built from, or undefined. */
+function builtFingerprint() {
+  try {
+    return fs.readFileSync(STAMP, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+module.exports = { SOURCES, HEADERS, sourcesFingerprint, builtFingerprint };
 const force = process.argv.includes('--force');
 const required = process.argv.includes('--require');
 
@@ -54,8 +78,8 @@ function main() {
   if (process.env.ABSNAS_NATIVE === '0') skip('ABSNAS_NATIVE=0');
   if (process.platform !== 'linux' && process.platform !== 'darwin') skip(`platform ${process.platform} is not supported`);
 
-  const newest = Math.max(...[...sources, ...headers, __filename].map((f) => fs.statSync(f).mtimeMs));
-  if (!force && exists(target) && fs.statSync(target).mtimeMs >= newest) {
+  const fingerprint = sourcesFingerprint();
+  if (!force && exists(target) && builtFingerprint() === fingerprint) {
     console.log(`absnas: native kernels up to date (${path.relative(process.cwd(), target) || target})`);
     process.exit(0);
   }
@@ -116,6 +140,9 @@ function main() {
     skip(`${cxx} failed`);
   }
   fs.renameSync(tmp, target);
+  const stampTmp = `${STAMP}.${process.pid}.tmp`;
+  fs.writeFileSync(stampTmp, `${fingerprint}\n`);
+  fs.renameSync(stampTmp, STAMP);
   console.log(`absnas: built native kernels in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${target}`);
 }
 

@@ -65,6 +65,7 @@ const PKG_WEBGPU = '@tensorflow/tfjs-backend-webgpu';
 const PKG_CPU = '@tensorflow/tfjs-backend-cpu';
 
 let current: BackendInfo | undefined;
+const NATIVE_UNUSED = "absnas's native kernels are not used: ";
 /** The native kernels' build hint is said once per process (a compare selects a backend per cell). */
 let toldNativeHint = false;
 /** which node package registered the 'tensorflow' backend, once one has loaded */
@@ -245,7 +246,7 @@ async function tryWasm(warnings: string[]): Promise<{ info?: Obtained; error: st
   // built but not loadable (a load error, a bad ABSNAS_NATIVE_THREADS): say so. (Off beside the
   // threaded build, or by ABSNAS_NATIVE=0, is a choice, which doctor reports.)
   if (nativeError && fs.existsSync(NATIVE_ADDON_PATH) && process.env.ABSNAS_NATIVE !== '0' && wasmThreadsActive() === 0) {
-    warnings.push(`absnas's native kernels are not used: ${nativeError}`);
+    warnings.push(`${NATIVE_UNUSED}${nativeError}`);
   }
   return { info: { name: 'wasm', package: PKG_WASM, device: 'cpu', simd, threads: tfwasm.getThreadsCount(), native, nativeError }, error: '' };
 }
@@ -351,9 +352,12 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
       `self-test ${selfTest.ok ? 'ok' : 'FAILED'} in ${selfTest.ms} ms`,
   );
   if (!selfTest.ok) log(`backend: ${warnings[warnings.length - 1]}`);
-  if (info.name === 'wasm' && info.native === undefined && nativeKernelsNotBuilt() && !toldNativeHint) {
-    toldNativeHint = true;
-    log(`note: absnas's native CPU kernels are not built: ${NATIVE_BUILD_HINT}`);
+  if (info.name === 'wasm' && info.native === undefined && !toldNativeHint) {
+    // not built, or built but unusable (an addon left from an older absnas): said once per process
+    const unusable = warnings.find((w) => w.startsWith(NATIVE_UNUSED));
+    if (nativeKernelsNotBuilt() || unusable) toldNativeHint = true;
+    if (nativeKernelsNotBuilt()) log(`note: absnas's native CPU kernels are not built: ${NATIVE_BUILD_HINT}`);
+    else if (unusable) log(`warning: ${unusable}`);
   }
   return info;
 }

@@ -6,6 +6,8 @@
  * the switch that turns them off. Skipped where the addon is not built
  * (a failure instead under ABSNAS_NATIVE_REQUIRED=1, as in CI).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain, batchNormTrainUpdating, NATIVE_ADDON_PATH, nativeBatchNormActive, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, setNativeKernelsEnabled } from '../../src/backend';
 import type { Addon } from '../../src/backend/native/addon';
@@ -271,5 +273,32 @@ describeNative('native kernels', () => {
       expect(Buffer.from(a.variance.values.buffer).equals(Buffer.from(b.variance.values.buffer))).toBe(true);
     }
     x.t.dispose();
+  });
+});
+
+describe('an addon built from other sources (left from an older absnas)', () => {
+  const buildScript = path.join(path.dirname(path.dirname(NATIVE_ADDON_PATH)), 'build.js');
+
+  test('the build records the fingerprint of the sources it built, and a fresh build matches them', () => {
+    if (unavailable !== '') return; // not built here: nothing to compare
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const build = require(buildScript) as { sourcesFingerprint(): string; builtFingerprint(): string | undefined };
+    expect(build.sourcesFingerprint()).toMatch(/^[0-9a-f]{64}$/);
+    expect(build.builtFingerprint()).toBe(build.sourcesFingerprint());
+  });
+
+  test('is not loaded: the kernels say why and how to rebuild, and the wasm kernels run', () => {
+    jest.isolateModules(() => {
+      jest.doMock(buildScript, () => ({ sourcesFingerprint: () => 'a'.repeat(64), builtFingerprint: () => 'b'.repeat(64) }));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('../../src/backend/native/addon') as typeof import('../../src/backend/native/addon');
+      fresh.setNativeKernelsEnabled(true);
+      expect(fresh.nativeAddon()).toBeNull();
+      expect(fresh.nativeKernelsError()).toBe(
+        fs.existsSync(NATIVE_ADDON_PATH)
+          ? `${NATIVE_ADDON_PATH} was built from other sources than this absnas's: run \`npm rebuild @absnas/core\``
+          : `not built (${NATIVE_ADDON_PATH} is missing): ${fresh.NATIVE_BUILD_HINT}`,
+      );
+    });
   });
 });

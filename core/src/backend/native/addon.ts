@@ -86,6 +86,11 @@ function load(): Addon | null {
     loadError = `not built (${NATIVE_ADDON_PATH} is missing): ${NATIVE_BUILD_HINT}`;
     return null;
   }
+  const stale = staleBuild();
+  if (stale) {
+    loadError = `${stale}: run \`npm rebuild @absnas/core\``;
+    return null;
+  }
   try {
     // OpenMP reads its settings once, when the addon loads it
     if (process.env.OMP_WAIT_POLICY == null && process.env.GOMP_SPINCOUNT == null) process.env.GOMP_SPINCOUNT = OPENMP_SPIN_COUNT;
@@ -102,6 +107,20 @@ function load(): Addon | null {
     loadError = e instanceof Error ? e.message : String(e);
   }
   return addon;
+}
+
+/** Why the built addon does not belong to these sources (an addon left from an older absnas), or ''. */
+function staleBuild(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const build = require(path.join(path.dirname(path.dirname(NATIVE_ADDON_PATH)), 'build.js')) as {
+      sourcesFingerprint(): string;
+      builtFingerprint(): string | undefined;
+    };
+    return build.builtFingerprint() === build.sourcesFingerprint() ? '' : `${NATIVE_ADDON_PATH} was built from other sources than this absnas's`;
+  } catch (e) {
+    return `cannot check ${NATIVE_ADDON_PATH} against its sources: ${(e as Error).message}`;
+  }
 }
 
 /** Turns the native kernels on or off for this process; undefined restores the default (ABSNAS_NATIVE). */
