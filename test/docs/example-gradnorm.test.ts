@@ -35,7 +35,8 @@ describe('docs/examples/metric-gradnorm, out of tree', () => {
 
   it('is no workspace of the repository', () => {
     const workspaces = readJson<{ workspaces: string[] }>(path.join(ROOT, 'package.json')).workspaces;
-    expect(workspaces).toEqual(['core', 'plugins/*']);
+    expect(workspaces).toEqual(['core', 'plugins/*', 'presets']);
+    expect(path.relative(ROOT, EXAMPLE).startsWith('docs/')).toBe(true);
   });
 
   it('imports nothing but @absnas/core', () => {
