@@ -28,6 +28,8 @@ export * from './search/searcher';
 // Building supernets: parameters with seeded initialisation, layers (tf is re-exported above)
 export * from './nn/params';
 export * from './nn/layers';
+export { probeForward, relu, relu6 } from './nn/probe';
+export type { ActivationKind, ActivationSite, ForwardProbe, LayerSite } from './nn/probe';
 
 // Data: splits, batches, the datasets
 export * from './data/dataset';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormInference, batchNormTrainUpdating } from '../backend/batch-norm';
 import { ParamStore } from './params';
+import { batchNormBypassed, probeLayerOutput } from './probe';
 
 /**
  * How a forward pass treats batch norm:
@@ -41,7 +42,7 @@ export class Conv2d {
       ? tf.depthwiseConv2d(x, this.weight as tf.Tensor4D, this.stride, this.pad, 'NHWC', this.dilation)
       : tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, this.pad, 'NHWC', this.dilation);
     if (this.bias) y = tf.add<tf.Tensor4D>(y, this.bias);
-    return y;
+    return probeLayerOutput(y, this.name, 'conv', this.weight);
   }
 
   /** Multiply-accumulates for an output of size outH x outW (one image). */
@@ -81,6 +82,7 @@ export class BatchNorm {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    if (batchNormBypassed()) return x;
     const gamma = this.gamma as tf.Tensor1D | undefined;
     const beta = this.beta as tf.Tensor1D | undefined;
     if (mode === 'eval') {
@@ -121,7 +123,7 @@ export class Linear {
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
     const y: tf.Tensor2D = tf.matMul(x, this.weight as tf.Tensor2D);
-    return this.bias ? tf.add<tf.Tensor2D>(y, this.bias) : y;
+    return probeLayerOutput(this.bias ? tf.add<tf.Tensor2D>(y, this.bias) : y, this.name, 'linear', this.weight);
   }
 
   paramCount(): number {

@@ -4,7 +4,7 @@
  * computed, so their weights get no gradient, and it enters the concatenated
  * output as zeros that connect to nothing.
  */
-import { BatchNorm, ForwardMode, Mixture, ParamStore, tf } from '@absnas/core';
+import { BatchNorm, ForwardMode, Mixture, ParamStore, relu, tf } from '@absnas/core';
 import { CellPlan, names } from './macro';
 import { FactorizedReduce, Module, ReluConvBn, createOp, dropout as applyDropout, dropPath } from './ops';
 import { CONCAT, DARTS_OPS, EDGES, NUM_INPUTS, NUM_NODES } from './topology';
@@ -73,7 +73,7 @@ export class EdgeOps {
       if (op === 'none') return;
       const m = this.modules.get(op);
       if (!m) throw new Error(`no operator '${op}' on this edge`);
-      let y = m.applyRelu ? m.applyRelu((rx ??= tf.relu(x)), mode) : m.apply(x, mode);
+      let y = m.applyRelu ? m.applyRelu((rx ??= relu(x)), mode) : m.apply(x, mode);
       if (drop) y = drop(op, y);
       terms.push(tf.mul(y, ops.length === 1 ? weights : tf.slice(weights, [k], [1])));
     });

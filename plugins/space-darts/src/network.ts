@@ -16,6 +16,7 @@ import {
   NetworkForwardOptions,
   NetworkOutput,
   ParamStore,
+  relu,
   Rng,
   globalAvgPool,
   tf,
@@ -77,9 +78,9 @@ class AuxiliaryHead {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
-    let h = tf.avgPool(tf.relu(x), this.pool, 3, 'valid');
-    h = tf.relu(this.bn1.apply(this.conv1.apply(h), mode));
-    h = tf.relu(this.bn2.apply(this.conv2.apply(h), mode));
+    let h = tf.avgPool(relu(x), this.pool, 3, 'valid');
+    h = relu(this.bn1.apply(this.conv1.apply(h), mode));
+    h = relu(this.bn2.apply(this.conv2.apply(h), mode));
     return this.classifier.apply(globalAvgPool(h));
   }
 

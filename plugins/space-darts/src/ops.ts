@@ -3,7 +3,7 @@
  * on NHWC maps. `affine` is false in the search supernet (BN without scale
  * and shift, as DARTS's search model) and true in standalone networks.
  */
-import { BatchNorm, Conv2d, ForwardMode, ParamStore, tf } from '@absnas/core';
+import { BatchNorm, Conv2d, ForwardMode, ParamStore, relu, tf } from '@absnas/core';
 import { CONV_KERNEL, isDilConv, isPool, isSepConv } from './topology';
 
 /** A module of an edge or a cell: what it computes and which parameters it owns. */
@@ -36,7 +36,7 @@ export class ReluConvBn implements Module {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return this.applyRelu(tf.relu(x), mode);
+    return this.applyRelu(relu(x), mode);
   }
 
   applyRelu(rx: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
@@ -74,7 +74,7 @@ export class FactorizedReduce implements Module {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return this.applyRelu(tf.relu(x), mode);
+    return this.applyRelu(relu(x), mode);
   }
 
   applyRelu(r: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
@@ -133,12 +133,12 @@ export class SepConv implements Module {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return this.applyRelu(tf.relu(x), mode);
+    return this.applyRelu(relu(x), mode);
   }
 
   applyRelu(rx: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
     const h = this.bn1.apply(this.pw1.apply(this.dw1.apply(rx)), mode);
-    return this.bn2.apply(this.pw2.apply(this.dw2.apply(tf.relu(h))), mode);
+    return this.bn2.apply(this.pw2.apply(this.dw2.apply(relu(h))), mode);
   }
 
   paramNames(): string[] {
@@ -180,7 +180,7 @@ export class DilConv implements Module {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return this.applyRelu(tf.relu(x), mode);
+    return this.applyRelu(relu(x), mode);
   }
 
   applyRelu(rx: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {

@@ -1,4 +1,4 @@
-import { BatchNorm, Conv2d, ForwardMode, ParamStore, tf } from '@absnas/core';
+import { BatchNorm, Conv2d, ForwardMode, ParamStore, relu6, tf } from '@absnas/core';
 
 /**
  * The inverted-residual block of MobileNetV2 (MBConv): 1x1 expand conv + BN
@@ -40,8 +40,8 @@ export class MBConv {
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
     return tf.tidy(() => {
       let h = x;
-      if (this.expand && this.expandBn) h = tf.relu6(this.expandBn.apply(this.expand.apply(h), mode));
-      h = tf.relu6(this.dwBn.apply(this.dw.apply(h), mode));
+      if (this.expand && this.expandBn) h = relu6(this.expandBn.apply(this.expand.apply(h), mode));
+      h = relu6(this.dwBn.apply(this.dw.apply(h), mode));
       h = this.projectBn.apply(this.project.apply(h), mode);
       return this.residual ? tf.add(h, x) : h;
     });

@@ -16,6 +16,7 @@ import {
   Linear,
   Mixture,
   ParamStore,
+  relu6,
   Rng,
   Supernet,
   tf,
@@ -75,12 +76,12 @@ export class MobileNetSupernet implements Supernet {
       );
     }
     return tf.tidy(() => {
-      let h = tf.relu6(this.stemBn.apply(this.stemConv.apply(x), mode));
+      let h = relu6(this.stemBn.apply(this.stemConv.apply(x), mode));
       h = this.first.apply(h, mode);
       arch.forEach((op, i) => {
         if (!isIdentity(op)) h = this.block(i, op).apply(h, mode);
       });
-      h = tf.relu6(this.finalBn.apply(this.finalConv.apply(h), mode));
+      h = relu6(this.finalBn.apply(this.finalConv.apply(h), mode));
       return this.classifier.apply(globalAvgPool(h));
     });
   }
@@ -102,7 +103,7 @@ export class MobileNetSupernet implements Supernet {
       }
     });
     return tf.tidy(() => {
-      let h = tf.relu6(this.stemBn.apply(this.stemConv.apply(x), mode));
+      let h = relu6(this.stemBn.apply(this.stemConv.apply(x), mode));
       h = this.first.apply(h, mode);
       mixture.ops.forEach((ops, i) => {
         const input = h;
@@ -112,7 +113,7 @@ export class MobileNetSupernet implements Supernet {
         );
         h = outs.length === 1 ? outs[0] : (tf.addN(outs) as tf.Tensor4D);
       });
-      h = tf.relu6(this.finalBn.apply(this.finalConv.apply(h), mode));
+      h = relu6(this.finalBn.apply(this.finalConv.apply(h), mode));
       return this.classifier.apply(globalAvgPool(h));
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The operators of an NB201 edge, as tfjs computations (NHWC).
  */
-import { BatchNorm, Conv2d, ForwardMode, ParamStore, tf } from '@absnas/core';
+import { BatchNorm, Conv2d, ForwardMode, ParamStore, relu, tf } from '@absnas/core';
 import { CONV_KERNEL, CONV_OPS, POOL_KERNEL } from './topology';
 
 /** The batch norms used here: core's (affine) or the plugin's non-affine one. */
@@ -26,7 +26,7 @@ export class ReluConvBn {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return this.bn.apply(this.conv.apply(tf.relu(x)), mode);
+    return this.bn.apply(this.conv.apply(relu(x)), mode);
   }
 
   /** Names of the trainable parameters (conv weight, then BN gamma/beta if affine). */

@@ -12,6 +12,7 @@ import {
   Linear,
   Mixture,
   ParamStore,
+  relu,
   Rng,
   Supernet,
   globalAvgPool,
@@ -65,7 +66,7 @@ export class Nb201Supernet implements Supernet {
         if (s > 0) h = this.reductions[s - 1].apply(h, mode);
         for (const index of stage.cells) h = this.cells[index].apply(h, arch, mode);
       });
-      h = tf.relu(this.finalBn.apply(h, mode));
+      h = relu(this.finalBn.apply(h, mode));
       return this.classifier.apply(globalAvgPool(h));
     });
   }
@@ -86,7 +87,7 @@ export class Nb201Supernet implements Supernet {
         if (s > 0) h = this.reductions[s - 1].apply(h, mode);
         for (const index of stage.cells) h = this.cells[index].applyMixture(h, mixture.ops, mixture.weights, mode);
       });
-      h = tf.relu(this.finalBn.apply(h, mode));
+      h = relu(this.finalBn.apply(h, mode));
       return this.classifier.apply(globalAvgPool(h));
     });
   }

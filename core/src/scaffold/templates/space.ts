@@ -28,6 +28,7 @@ import {
   Linear,
   Operator,
   ParamStore,
+  relu,
   Rng,
   SEARCH_SPACE,
   SearchSpace,
@@ -114,9 +115,9 @@ export class TinyChainSupernet implements Supernet {
       let h = this.stemBn.apply(this.stemConv.apply(x), mode);
       arch.forEach((op, layer) => {
         const m = this.layers[layer].get(op) as Candidate;
-        h = m.bn.apply(m.conv.apply(tf.relu(h)), mode);
+        h = m.bn.apply(m.conv.apply(relu(h)), mode);
       });
-      return this.classifier.apply(globalAvgPool(tf.relu(h)));
+      return this.classifier.apply(globalAvgPool(relu(h)));
     });
   }
 
