@@ -23,6 +23,7 @@ export * from './hooks/hooks';
 export * from './space/search-space';
 export * from './space/candidates';
 export * from './metric/metric';
+export * from './metric/proxy';
 export * from './search/searcher';
 
 // Building supernets: parameters with seeded initialisation, layers (tf is re-exported above)
