@@ -1,5 +1,6 @@
+/** ProxyRound (core): the network a zero-cost proxy scores for a child, its batch, and what it puts back. */
 import { Nb201Space } from '@absnas/space-nb201';
-import { CandidateSet, DataError, loadSynthetic, MetricContext, ProxyChild, ProxyRound, proxyPlugin, readTensors, Rng, tf } from '../../src';
+import { CandidateSet, DataError, loadSynthetic, MetricContext, ProxyChild, ProxyRound, proxyPlugin, readTensors, Rng, tf } from '@absnas/core';
 
 /** A proxy score that depends on every weight of the child: the sum of its kernels' squared entries. */
 async function kernelSquares(child: Pick<ProxyChild, 'store' | 'kernels'>): Promise<number> {
