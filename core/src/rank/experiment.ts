@@ -34,8 +34,10 @@ export interface RankEpochScore {
   /** Over the seed's common sample of children (scored by every metric). */
   kendallTauSample: number;
   spearmanSample: number;
-  /** Seconds spent scoring. */
+  /** Seconds spent scoring (the metric's preparation included). */
   seconds: number;
+  /** `seconds` per child scored: a metric's cost. */
+  secondsPerChild: number;
 }
 
 export interface RankOperatorOutcome {
@@ -60,7 +62,15 @@ export interface RankMetricResult {
   /** 'shared': scored on the seed's uniformly trained supernet; 'own': on a supernet trained with the metric taking part. */
   supernet: 'shared' | 'own';
   seeds: RankSeedResult[];
-  summary: { epoch: number; children: number; kendallTau: MeanStd; spearman: MeanStd; kendallTauSample: MeanStd; spearmanSample: MeanStd }[];
+  summary: {
+    epoch: number;
+    children: number;
+    kendallTau: MeanStd;
+    spearman: MeanStd;
+    kendallTauSample: MeanStd;
+    spearmanSample: MeanStd;
+    secondsPerChild: MeanStd;
+  }[];
   keptOfTop: MeanStd;
 }
 
@@ -263,12 +273,13 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
               kendallTauSample: cs.tau,
               spearmanSample: cs.rho,
               seconds,
+              secondsPerChild: seconds / Math.max(children.length, 1),
             };
             const result = seedResults.get(m.label)!;
             result.epochs.push(row);
             progress.log(
               `seed ${seed} epoch ${epoch}: ${m.label}: tau ${row.kendallTau.toFixed(3)}, spearman ${row.spearman.toFixed(3)} ` +
-                `over ${row.children} children (${seconds.toFixed(1)} s)`,
+                `over ${row.children} children (${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
             );
             runDir.emit({ event: 'rankScore', seed, metric: m.label, ...row });
             if (epoch === horizon) {
@@ -312,6 +323,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
           spearman: meanStd(rows.map((r) => r.spearman)),
           kendallTauSample: meanStd(rows.map((r) => r.kendallTauSample)),
           spearmanSample: meanStd(rows.map((r) => r.spearmanSample)),
+          secondsPerChild: meanStd(rows.map((r) => r.secondsPerChild)),
         };
       }),
       keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),

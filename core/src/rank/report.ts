@@ -29,6 +29,13 @@ function perEpochTable(r: RankResult, pick: (s: RankResult['metrics'][number]['s
   );
 }
 
+/** Seconds with three significant digits, for costs from microseconds to minutes. */
+function seconds(m: MeanStd): string {
+  if (m.n === 0) return 'n/a';
+  const f = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+  return m.n > 1 && Number.isFinite(m.std) ? `${f(m.mean)} ± ${f(m.std)}` : f(m.mean);
+}
+
 /** ranking.md: the tables of one rank experiment. */
 export function renderRankMarkdown(r: RankResult, command?: string): string {
   const seeds = r.seeds.length;
@@ -55,6 +62,19 @@ export function renderRankMarkdown(r: RankResult, command?: string): string {
     `## Kendall tau-b on the common sample (${r.sampleSize} children, scored by every metric)`,
     '',
     perEpochTable(r, (s) => s.kendallTauSample),
+    '',
+    `## Spearman rho on the common sample`,
+    '',
+    perEpochTable(r, (s) => s.spearmanSample),
+    '',
+    '## Cost: seconds per child scored',
+    '',
+    "Wall time of a scoring round (the metric's preparation included) divided by the children it scored; mean ± std over the seeds.",
+    '',
+    table(
+      ['metric', 'children', ...r.epochs.map((e) => `epoch ${e}`)],
+      r.metrics.map((m) => [m.label, scope(r, m), ...m.summary.map((s) => seconds(s.secondsPerChild))]),
+    ),
     '',
     `## Operator dropping at epoch ${last}`,
     '',
@@ -113,6 +133,7 @@ export function renderRankCsv(r: RankResult): string {
     'spearman_sample',
     `kept_of_top${r.topCount}`,
     'seconds',
+    'seconds_per_child',
   ];
   const rows = r.metrics.flatMap((m) =>
     m.seeds.flatMap((s) =>
@@ -130,6 +151,7 @@ export function renderRankCsv(r: RankResult): string {
         num(e.spearmanSample),
         s.operators && s.operators.epoch === e.epoch ? String(s.operators.keptOfTop) : '',
         e.seconds.toFixed(2),
+        e.secondsPerChild.toPrecision(4),
       ]),
     ),
   );
