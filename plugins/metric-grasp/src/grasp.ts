@@ -17,7 +17,8 @@
  * without the frozen pattern the ReLUs that flip within +-eps would add terms
  * it does not have. What remains is the O(eps^2) error of the difference and
  * float32 rounding (see the plugin's test for the size of both). Products and
- * sums in float64.
+ * sums in float64. Known limit: on deep children (NB201 at C=16, N=5) the
+ * difference can be far off the double-backward value (docs/results.md).
  */
 import { lossGradients, probeForward, readTensors, tf } from '@absnas/core';
 import type { ActivationKind, Batch, ForwardProbe, ProxyChild, WeightSnapshot } from '@absnas/core';
