@@ -53,7 +53,7 @@ export * from './eval/child-accuracy';
 export * from './search/evolution';
 export * from './search/one-shot';
 export * from './search/differentiable';
-export * from './train/bilevel';
+export * from './search/bilevel-trainer';
 export * from './search/bilevel-search';
 export * from './train/from-scratch';
 

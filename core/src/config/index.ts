@@ -1,5 +1,14 @@
 export * from './types';
-export { coreConfigSchema, trainConfigSchema, pluginRefSchema } from './schema';
+export { type JsonSchema, coreConfigSchema, trainConfigSchema, pluginRefSchema } from './schema';
+export {
+  type PluginKind,
+  type PluginSlot,
+  type PluginUse,
+  type SchemaPlugin,
+  PLUGIN_SLOTS,
+  pluginUses,
+  composeSchemaWithPlugins,
+} from './plugin-slots';
 export {
   type LoadedPreset,
   type OriginFn,

@@ -1,4 +1,5 @@
-import type { JsonSchema } from '../plugin/plugin';
+/** A JSON schema (draft 2020-12 / draft-07 subset that ajv accepts). */
+export type JsonSchema = Record<string, unknown>;
 
 /**
  * The JSON schema (draft-07) of a run configuration. It is the source of

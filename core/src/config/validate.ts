@@ -1,8 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import type { JsonSchema } from '../plugin/plugin';
 import { ConfigError } from '../util/errors';
 import type { RunConfig } from './types';
-import { coreConfigSchema } from './schema';
+import { coreConfigSchema, type JsonSchema } from './schema';
 import { type OriginFn, displayPath } from './load';
 import { didYouMean } from '../util/did-you-mean';
 

@@ -3,7 +3,11 @@ import { batches } from '../data/batches';
 import type { DataSplits, ImageSet } from '../data/dataset';
 import type { Architecture, InputSpec, Supernet } from '../space/search-space';
 import type { Rng } from '../util/rng';
-import { correctCount } from '../train/loss';
+
+/** Number of rows whose arg-max matches the one-hot target's (a scalar tensor). */
+export function correctCount(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), 'float32')) as tf.Scalar);
+}
 
 export interface ChildEvalOptions {
   /** Recalibrate batch norm on this many training batches first (0 = keep running stats). */

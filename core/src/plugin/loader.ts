@@ -1,8 +1,9 @@
 import * as path from 'path';
 import { closest } from '../util/did-you-mean';
 import { PluginError } from '../util/errors';
+import type { PluginKind } from '../config/plugin-slots';
 import { pluginManifests } from './installed';
-import { AbsnasPlugin, PLUGIN_API_VERSION, PluginKind } from './plugin';
+import { AbsnasPlugin, PLUGIN_API_VERSION } from './plugin';
 
 function major(version: string): number {
   const m = /^(\d+)(\.\d+)?(\.\d+)?/.exec(version);

@@ -1,12 +1,9 @@
 import type { DependencyContainer } from 'tsyringe';
+import type { JsonSchema } from '../config/schema';
+import type { PluginKind } from '../config/plugin-slots';
 
 /** The major version of the plugin API that this core implements (semver). */
 export const PLUGIN_API_VERSION = '1.0.0';
-
-export type PluginKind = 'space' | 'metric' | 'searcher' | 'extension';
-
-/** A JSON schema (draft 2020-12 / draft-07 subset that ajv accepts). */
-export type JsonSchema = Record<string, unknown>;
 
 /**
  * What a plugin package exports (as `default` or as `plugin`). A plugin

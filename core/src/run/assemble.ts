@@ -2,21 +2,16 @@ import 'reflect-metadata';
 import { container as rootContainer, DependencyContainer } from 'tsyringe';
 import { displayPath } from '../config/load';
 import { validateConfig, validateCoreConfig } from '../config/validate';
-import type { PluginRef, RunConfig } from '../config/types';
+import { pluginUses } from '../config/plugin-slots';
+import type { RunConfig } from '../config/types';
 import { HookBus } from '../hooks/hooks';
 import type { Metric } from '../metric/metric';
 import { loadPlugin } from '../plugin/loader';
-import type { AbsnasPlugin, PluginKind } from '../plugin/plugin';
+import type { AbsnasPlugin } from '../plugin/plugin';
 import type { Searcher } from '../search/searcher';
 import type { SearchSpace } from '../space/search-space';
 import { HOOKS, METRIC, SEARCH_SPACE, SEARCHER } from '../tokens';
 import { ConfigError } from '../util/errors';
-
-interface PluginSlot {
-  pointer: string;
-  kind: PluginKind;
-  ref: PluginRef;
-}
 
 /** A run's components, resolved from one container (the composition root). */
 export interface Assembly {
@@ -30,21 +25,13 @@ export interface Assembly {
   plugins: { pointer: string; plugin: AbsnasPlugin }[];
 }
 
-function slotsOf(config: RunConfig): PluginSlot[] {
-  const slots: PluginSlot[] = [{ pointer: '/space', kind: 'space', ref: config.space }];
-  if (config.shrink.enabled) slots.push({ pointer: '/shrink/metric', kind: 'metric', ref: config.shrink.metric });
-  slots.push({ pointer: '/search', kind: 'searcher', ref: config.search });
-  config.plugins.forEach((ref, i) => slots.push({ pointer: `/plugins/${i}`, kind: 'extension', ref }));
-  return slots;
-}
-
 /**
  * Validate the config, load the plugins it names, let each register into a
  * fresh child container, and resolve the run's components from it.
  */
 export function assemble(raw: Record<string, unknown>, origin: (pointer: string) => string): Assembly {
   const coreChecked = validateCoreConfig(raw, origin);
-  const slots = slotsOf(coreChecked);
+  const slots = pluginUses(coreChecked);
   const plugins = slots.map((s) => ({
     pointer: s.pointer,
     plugin: loadPlugin(s.ref.plugin, s.kind === 'extension' ? undefined : s.kind, `${displayPath(origin(`${s.pointer}/plugin`))}: ${s.pointer}/plugin`),
@@ -58,7 +45,7 @@ export function assemble(raw: Record<string, unknown>, origin: (pointer: string)
   const container = rootContainer.createChildContainer();
   const hooks = new HookBus();
   container.registerInstance(HOOKS, hooks);
-  const refs = slotsOf(config);
+  const refs = pluginUses(config);
   plugins.forEach((p, i) => p.plugin.register(container, refs[i].ref.options));
 
   const space = container.resolve(SEARCH_SPACE);

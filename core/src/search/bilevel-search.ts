@@ -6,11 +6,11 @@
  */
 import { trainConfigSchema } from '../config/schema';
 import type { TrainConfig } from '../config/types';
-import type { JsonSchema } from '../plugin/plugin';
+import type { JsonSchema } from '../config/schema';
 import { evaluateChild } from '../eval/child-accuracy';
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, SearchSpace } from '../space/search-space';
-import { BilevelEpochPlan, BilevelEpochStats, BilevelTrainer } from '../train/bilevel';
+import { BilevelEpochPlan, BilevelEpochStats, BilevelTrainer } from './bilevel-trainer';
 import { Rng } from '../util/rng';
 import { ArchitectureOptimizerOptions, ArchitectureWeights, deriveArchitecture } from './differentiable';
 import type { SearchContext } from './searcher';

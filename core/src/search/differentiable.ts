@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpointable } from '../checkpoint/checkpointer';
-import type { JsonSchema } from '../plugin/plugin';
+import type { JsonSchema } from '../config/schema';
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, ChoicePoint, Mixture, SearchSpace, Supernet } from '../space/search-space';
 import { lossAndGradients, readScalars } from '../train/epoch-trainer';

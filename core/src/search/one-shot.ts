@@ -1,6 +1,6 @@
 import { evaluateChild } from '../eval/child-accuracy';
 import { trainConfigSchema } from '../config/schema';
-import type { JsonSchema } from '../plugin/plugin';
+import type { JsonSchema } from '../config/schema';
 import type { TrainConfig } from '../config/types';
 import type { InputSpec, Architecture, SearchSpace } from '../space/search-space';
 import type { CandidateSet } from '../space/candidates';

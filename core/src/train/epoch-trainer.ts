@@ -16,7 +16,7 @@ import type { HookBus, Phase } from '../hooks/hooks';
 import type { ParamStore } from '../nn/params';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { correctCount } from './loss';
+import { correctCount } from '../eval/child-accuracy';
 import { learningRateAt } from './schedule';
 import { Sgd, weightDecayFilter } from './sgd';
 

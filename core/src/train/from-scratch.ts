@@ -16,7 +16,7 @@ import { validateCoreConfig } from '../config/validate';
 import { Batch, batches } from '../data/batches';
 import type { DataSplits, ImageSet } from '../data/dataset';
 import type { HookBus } from '../hooks/hooks';
-import type { JsonSchema } from '../plugin/plugin';
+import type { JsonSchema } from '../config/schema';
 import type { Architecture, InputSpec, Network, NetworkForwardOptions, SearchSpace, Supernet } from '../space/search-space';
 import { ConfigError } from '../util/errors';
 import type { Progress } from '../util/progress';

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { composeSchemaWithPlugins, discoverPlugins, schemaPluginsOf } from '../../plugin/discover';
+import { composeSchemaWithPlugins } from '../../config/plugin-slots';
+import { discoverPlugins, schemaPluginsOf } from '../../plugin/discover';
 import { UserError } from '../../util/errors';
 import { parseArgs } from '../args';
 import type { Command } from '../command';

@@ -1,5 +1,5 @@
 import { discoverPlugins, InstalledPlugin, PLUGIN_KEYWORD } from '../../plugin/discover';
-import type { JsonSchema } from '../../plugin/plugin';
+import type { JsonSchema } from '../../config/schema';
 import { UserError } from '../../util/errors';
 import { parseArgs } from '../args';
 import type { Command } from '../command';

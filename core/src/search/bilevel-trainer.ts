@@ -2,20 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config/types';
 import { Batch, batches } from '../data/batches';
 import type { DataSplits, ImageSet } from '../data/dataset';
+import { correctCount } from '../eval/child-accuracy';
 import type { HookBus, Phase } from '../hooks/hooks';
+import type { Mixture, Supernet } from '../space/search-space';
+import { EpochStats, EpochTrainer, readScalars, StepAt, TrainerControl } from '../train/epoch-trainer';
+import { weightDecayFilter } from '../train/sgd';
+import type { Progress } from '../util/progress';
+import { Rng } from '../util/rng';
 import {
   ArchitectureWeights,
   firstOrderArchitectureGradient,
   mixtureGradients,
   secondOrderArchitectureGradient,
   VirtualStep,
-} from '../search/differentiable';
-import type { Mixture, Supernet } from '../space/search-space';
-import type { Progress } from '../util/progress';
-import { Rng } from '../util/rng';
-import { EpochStats, EpochTrainer, readScalars, StepAt, TrainerControl } from './epoch-trainer';
-import { correctCount } from './loss';
-import { weightDecayFilter } from './sgd';
+} from './differentiable';
 
 /** What one epoch of bilevel training does besides the weight steps. */
 export interface BilevelEpochPlan {
