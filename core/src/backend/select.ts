@@ -31,9 +31,9 @@ import { registerCpuFixes, registerWasmFillIns } from './wasm-kernels';
 import { prepareWasmBackend, restoreStockWasm, wasmThreadsActive, wasmThreadsError } from './wasm-threads';
 import { describeAdapter, probeWebgpu, WebgpuAdapter } from './webgpu';
 
-export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+import { BACKEND_CHOICES, type BackendChoice } from './choices';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendInfo {
   /** what was asked for */

@@ -1,3 +1,5 @@
+import { BACKEND_CHOICES } from '../backend/choices';
+
 /** A JSON schema (draft 2020-12 / draft-07 subset that ajv accepts). */
 export type JsonSchema = Record<string, unknown>;
 
@@ -359,7 +361,7 @@ export const coreConfigSchema: JsonSchema = {
     },
     backend: {
       type: 'string',
-      enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+      enum: [...BACKEND_CHOICES],
       default: 'auto',
       description:
         "tfjs backend; auto picks the fastest one installed (a software WebGPU adapter such as lavapipe only when asked: 'webgpu')",

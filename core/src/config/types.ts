@@ -2,6 +2,7 @@
  * The run configuration, as validated (defaults applied). The JSON schema in
  * schema.ts is the source of truth for users; these types mirror it.
  */
+import type { BackendChoice } from '../backend/choices';
 
 export interface PluginRef {
   /** npm package name, or a path (relative to the preset file) to a plugin package/module. */
@@ -117,7 +118,7 @@ export interface RankConfig {
 export interface RunConfig {
   name: string;
   seed: number;
-  backend: 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: BackendChoice;
   data: DataConfig;
   space: PluginRef;
   shrink: ShrinkConfig;

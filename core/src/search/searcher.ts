@@ -3,13 +3,13 @@ import type { Interruption } from '../checkpoint/interrupt';
 import type { DataSplits } from '../data/dataset';
 import type { HookBus } from '../hooks/hooks';
 import type { CandidateSet } from '../space/candidates';
-import type { Architecture, ChildCost, SearchSpace } from '../space/search-space';
+import type { Architecture, ChildCost, SearchSpace, SpaceKind } from '../space/search-space';
 import type { Rng } from '../util/rng';
 import type { Progress } from '../util/progress';
 
 /** What a searcher needs of the space; checked when the run is assembled. */
 export interface SearcherRequirements {
-  spaceKinds?: readonly ('cell' | 'chain')[];
+  spaceKinds?: readonly SpaceKind[];
 }
 
 export interface SearchContext {

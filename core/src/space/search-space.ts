@@ -113,9 +113,12 @@ export interface Supernet {
   dispose(): void;
 }
 
+/** How a space's choice points are laid out: the edges of a repeated cell, or the layers of a chain. */
+export type SpaceKind = 'cell' | 'chain';
+
 export interface SearchSpace {
   readonly name: string;
-  readonly kind: 'cell' | 'chain';
+  readonly kind: SpaceKind;
   readonly choicePoints: readonly ChoicePoint[];
 
   /** Parse the space's text notation; throws ArchitectureError naming what is wrong. */

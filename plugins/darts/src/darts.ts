@@ -4,6 +4,7 @@ import {
   SearchContext,
   SearchResult,
   Searcher,
+  SearcherRequirements,
   TrainConfig,
   runBilevelStage,
 } from '@absnas/core';
@@ -34,7 +35,7 @@ export interface DartsOptions {
  */
 export class DartsSearcher implements Searcher {
   readonly name = 'darts';
-  readonly requirements = { spaceKinds: ['cell'] as ('cell' | 'chain')[] };
+  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'] };
 
   constructor(private readonly options: DartsOptions) {}
 

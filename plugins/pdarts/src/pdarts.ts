@@ -9,6 +9,7 @@ import {
   SearchResult,
   SearchSpace,
   Searcher,
+  SearcherRequirements,
   TrainConfig,
   deriveArchitecture,
   runBilevelStage,
@@ -130,7 +131,7 @@ interface PdartsState {
  */
 export class PdartsSearcher implements Searcher {
   readonly name = 'pdarts';
-  readonly requirements = { spaceKinds: ['cell'] as ('cell' | 'chain')[] };
+  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'] };
 
   constructor(private readonly options: PdartsOptions) {}
 
