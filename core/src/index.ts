@@ -19,8 +19,9 @@ export * from './tokens';
 // Hooks: the lifecycle of a run, their dispatch modes and payloads
 export * from './hooks/hooks';
 
-// The components a plugin provides: search space, metric, searcher
+// The components a plugin provides: search space, metric, searcher; what they require of each other
 export * from './space/search-space';
+export * from './space/requirements';
 export * from './space/candidates';
 export * from './metric/metric';
 export * from './metric/proxy';
@@ -41,6 +42,9 @@ export { loadSynthetic } from './data/synthetic';
 export { loadCifar10 } from './data/cifar10';
 export { loadImageFolder, listImageFolder, closeImageDecoder, IMAGENET_MEAN, IMAGENET_STD } from './data/image-folder';
 export type { ImageFolderOptions, ImageFolderListing, ImageFolderMode } from './data/image-folder';
+
+// The run's services that trainers, the shrinker, searchers and the evolution work with
+export * from './services/run-services';
 
 // Training and evaluating children: the one supernet trainer, SGD, schedules, losses, BN recalibration
 export * from './train/trainer';

@@ -209,7 +209,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
       const supernet: Supernet = space.createSupernet(data.input, stream(seed, 'supernet'));
       const base = await supernet.store.read();
       await hooks.series('onSupernetBuilt', { phase: 'rank', space, supernet, candidates: full });
-      const trainer = new SupernetTrainer(supernet, data, config.shrink.train, stream(seed, 'train'), hooks, progress, 'rank');
+      const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: stream(seed, 'train'), phase: 'rank' }, { hooks, progress, emit: (e) => runDir.emit(e) });
       let participation: Participation | undefined;
       if (group.owner) {
         participation = group.owner.metric.participate!({ space, supernet, candidates: () => full, rng: stream(seed, 'participate') });

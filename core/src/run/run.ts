@@ -15,6 +15,7 @@ import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
 import { renderReport } from './report';
 import { writeRunReport } from '../report/html';
 import type { RunDirectory } from './run-dir';
+import type { RunServices } from '../services/run-services';
 
 /** What result.json holds: a pure function of the config and seed (no times, no paths). */
 export interface RunResult {
@@ -87,6 +88,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
     throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
   }
   const interruption = options.interruption ?? new Interruption();
+  const services: RunServices = { hooks, progress, emit: (e) => runDir.emit(e), checkpoints, interruption };
   hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
   const backend = await selectBackend(config.backend, (m) => progress.log(m));
   const tensorsAtStart = tf.memory().numTensors;
@@ -114,20 +116,8 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   if (config.shrink.enabled && metric && phase.phase === 'shrink') {
     const supernet = space.createSupernet(data.input, shrinkRngs.supernet);
     await hooks.series('onSupernetBuilt', { phase: 'shrink', space, supernet, candidates });
-    const trainer = new SupernetTrainer(supernet, data, config.shrink.train, shrinkRngs.train, hooks, progress, 'shrink', {
-      checkpoints,
-      interruption,
-    });
-    const shrinker = new Shrinker(config.shrink, {
-      space,
-      metric,
-      hooks,
-      progress,
-      data,
-      rng: shrinkRngs.score,
-      emit: (e) => runDir.emit(e),
-      checkpoints,
-    });
+    const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: shrinkRngs.train, phase: 'shrink' }, services);
+    const shrinker = new Shrinker({ config: config.shrink, space, metric, data, rng: shrinkRngs.score }, services);
     try {
       shrink = await shrinker.run(supernet, trainer, full);
     } finally {
@@ -148,17 +138,7 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   const shrinkSeconds = (Date.now() - shrinkBegan) / 1000;
 
   const searchBegan = Date.now();
-  const found = await searcher.search({
-    space,
-    candidates,
-    data,
-    rng: rng.fork('search'),
-    hooks,
-    progress,
-    emit: (e) => runDir.emit(e),
-    checkpoints,
-    interruption,
-  });
+  const found = await searcher.search({ ...services, space, candidates, data, rng: rng.fork('search') });
   const text = space.format(found.architecture);
   await hooks.series('onSearchEnd', { architecture: found.architecture, text, metrics: found.metrics });
   const searchSeconds = (Date.now() - searchBegan) / 1000;

@@ -13,6 +13,7 @@ import type { Architecture, SearchSpace } from '../space/search-space';
 import { BilevelEpochPlan, BilevelEpochStats, BilevelTrainer } from './bilevel-trainer';
 import { Rng } from '../util/rng';
 import { ArchitectureOptimizerOptions, ArchitectureWeights, deriveArchitecture } from './differentiable';
+import { isMixtureSupernet, noMixturesError } from '../space/requirements';
 import type { SearchContext } from './searcher';
 
 export interface BilevelStageOptions {
@@ -59,28 +60,31 @@ export interface BilevelStageResult {
   stopped: boolean;
 }
 
-/**
- * Run one stage. `key` prefixes its checkpoint parts (`<key>/alpha`,
- * `<key>/trainer`, `<key>/history`); `derive` turns the final weights into
- * the child (default: the space's `derive`, or the strongest candidate per
- * choice point). `ctx.rng` is forked in a fixed order, so a resumed stage
- * rebuilds the same generators.
- */
-export async function runBilevelStage(
-  ctx: SearchContext,
-  space: SearchSpace,
-  candidates: CandidateSet,
-  o: BilevelStageOptions,
-  key: string,
-  label: string,
-  rng: Rng,
-  derive: (weights: Float32Array[]) => Architecture = (w) => deriveArchitecture(space, w),
-): Promise<BilevelStageResult> {
+/** What one stage searches, with what, and under which names. */
+export interface BilevelStage {
+  /** The space of this stage (PDARTS: deeper from stage to stage) and the candidates its mixtures hold. */
+  space: SearchSpace;
+  candidates: CandidateSet;
+  options: BilevelStageOptions;
+  /** Prefix of its checkpoint parts (`<key>/alpha`, `<key>/trainer`, `<key>/history`) and its events. */
+  key: string;
+  /** Shown in progress lines, e.g. `DARTS`. */
+  label: string;
+  /** Forked in a fixed order, so a resumed stage rebuilds the same generators. */
+  rng: Rng;
+  /** The child from the final weights (default: the space's `derive`, or the strongest candidate per choice point). */
+  derive?: (weights: Float32Array[]) => Architecture;
+}
+
+/** Run one stage with the run's services and data of `ctx`. */
+export async function runBilevelStage(ctx: SearchContext, stage: BilevelStage): Promise<BilevelStageResult> {
+  const { space, candidates, options: o, key, label, rng } = stage;
+  const derive = stage.derive ?? ((w: Float32Array[]) => deriveArchitecture(space, w));
   const { data, hooks, progress } = ctx;
   const supernet = space.createSupernet(data.input, rng.fork('supernet'));
-  if (!supernet.forwardMixture || !supernet.paramsOfMixture) {
+  if (!isMixtureSupernet(supernet)) {
     supernet.dispose();
-    throw new Error(`${label}: search space '${space.name}' has no mixture forward pass (forwardMixture, paramsOfMixture)`);
+    throw noMixturesError(label);
   }
   const alpha = new ArchitectureWeights(space.choicePoints, candidates, o.architecture, rng.fork('alpha'));
   const epochs: BilevelEpochRecord[] = [];
@@ -89,11 +93,7 @@ export async function runBilevelStage(
     capture: () => ({ state: epochs }),
     restore: (saved) => void epochs.splice(0, epochs.length, ...(saved as BilevelEpochRecord[])),
   });
-  const trainer = new BilevelTrainer(supernet, alpha, data, o.train, o.order, rng.fork('train'), hooks, progress, 'search', {
-    checkpoints: ctx.checkpoints,
-    key: `${key}/trainer`,
-    interruption: ctx.interruption,
-  });
+  const trainer = new BilevelTrainer(supernet, { data, train: o.train, rng: rng.fork('train'), phase: 'search', key: `${key}/trainer`, alpha, order: o.order }, ctx);
   try {
     await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
     const sizes = alpha.ops.map((l) => l.length);

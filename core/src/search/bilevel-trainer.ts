@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../config/types';
 import { Batch, batches } from '../data/batches';
-import type { DataSplits, ImageSet } from '../data/dataset';
+import type { ImageSet } from '../data/dataset';
 import { correctCount } from '../eval/child-accuracy';
-import type { HookBus, Phase } from '../hooks/hooks';
-import type { Mixture, Supernet } from '../space/search-space';
-import { EpochStats, EpochTrainer, readScalars, StepAt, TrainerControl } from '../train/epoch-trainer';
+import type { RunServices } from '../services/run-services';
+import type { MixtureSupernet } from '../space/requirements';
+import type { Mixture } from '../space/search-space';
+import { EpochStats, EpochTrainer, readScalars, StepAt, TrainerSetup } from '../train/epoch-trainer';
 import { weightDecayFilter } from '../train/sgd';
-import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import {
   ArchitectureWeights,
@@ -23,6 +22,13 @@ export interface BilevelEpochPlan {
   updateArchitecture: boolean;
   /** Dropout on the outputs of these operators (PDARTS: skip_connect), in every forward pass of the epoch. */
   dropout?: { ops: readonly string[]; rate: number };
+}
+
+/** A bilevel trainer's setup: the trainer's, and the architecture weights with the order of their gradient. */
+export interface BilevelTrainerSetup extends TrainerSetup {
+  alpha: ArchitectureWeights;
+  /** 1: first-order DARTS; 2: the unrolled second-order gradient. */
+  order: 1 | 2;
 }
 
 export interface BilevelEpochStats extends EpochStats {
@@ -50,22 +56,13 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
   private archSteps = 0;
   private valCursor?: { epoch: number; pass: number; next: number; it: Iterator<Batch> };
 
-  constructor(
-    private readonly supernet: Supernet,
-    readonly alpha: ArchitectureWeights,
-    data: DataSplits,
-    cfg: TrainConfig,
-    readonly order: 1 | 2,
-    rng: Rng,
-    hooks: HookBus,
-    progress: Progress,
-    phase: Phase,
-    control: TrainerControl = {},
-  ) {
-    if (!supernet.forwardMixture || !supernet.paramsOfMixture) {
-      throw new Error('bilevel training needs a search space with a mixture forward pass (forwardMixture, paramsOfMixture)');
-    }
-    super(supernet.store, data, cfg, rng, hooks, progress, phase, control);
+  readonly alpha: ArchitectureWeights;
+  readonly order: 1 | 2;
+
+  constructor(private readonly supernet: MixtureSupernet, setup: BilevelTrainerSetup, services: RunServices) {
+    super(supernet.store, setup, services);
+    this.alpha = setup.alpha;
+    this.order = setup.order;
     this.registerCheckpoint();
   }
 
@@ -87,7 +84,7 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
 
   /** Top-1 accuracy and mean loss of the mixture on `set` (eval mode: running BN statistics). */
   async evaluate(set: ImageSet, batchSize: number): Promise<{ accuracy: number; loss: number }> {
-    const forward = this.supernet.forwardMixture!.bind(this.supernet);
+    const forward = this.supernet.forwardMixture.bind(this.supernet);
     let correct = 0;
     let lossSum = 0;
     for (const batch of batches(set, this.data.input, batchSize, {})) {
@@ -190,7 +187,7 @@ export class BilevelTrainer extends EpochTrainer<BilevelEpochStats> {
       }
     }
 
-    const names = this.supernet.paramsOfMixture!(this.alpha.ops);
+    const names = this.supernet.paramsOfMixture(this.alpha.ops);
     const params = this.supernet.store.params;
     const vars = names.map((n) => params.get(n) as tf.Variable);
     const { loss, correct, grads } = await mixtureGradients(this.supernet, this.alpha, batch, vars, lossOptions);

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Checkpointable } from '../checkpoint/checkpointer';
 import type { JsonSchema } from '../config/schema';
 import type { CandidateSet } from '../space/candidates';
-import type { Architecture, ChoicePoint, Mixture, SearchSpace, Supernet } from '../space/search-space';
+import type { MixtureSupernet } from '../space/requirements';
+import type { Architecture, ChoicePoint, Mixture, SearchSpace } from '../space/search-space';
 import { lossAndGradients, readScalars } from '../train/epoch-trainer';
 import { crossEntropy } from '../train/loss';
 import type { Rng } from '../util/rng';
@@ -273,13 +274,12 @@ export interface MixtureLossOptions {
 
 /** The mixture's loss and correct count as tensors, and its gradients (read nothing: the callers read once). */
 function mixtureTensors(
-  supernet: Supernet,
+  supernet: MixtureSupernet,
   alpha: ArchitectureWeights,
   batch: LabelledBatch,
   vars: readonly tf.Variable[],
   options: MixtureLossOptions,
 ): { loss: tf.Scalar; correct: tf.Scalar; grads: (tf.Tensor | undefined)[] } {
-  if (!supernet.forwardMixture) throw new Error('this search space has no mixture forward pass (forwardMixture)');
   const forward = supernet.forwardMixture.bind(supernet);
   const { loss, correct, grads } = lossAndGradients(() => {
     const logits = forward(batch.x, alpha.mixture(options.dropout), 'train');
@@ -294,7 +294,7 @@ function mixtureTensors(
  * disposes the gradients.
  */
 export async function mixtureGradients(
-  supernet: Supernet,
+  supernet: MixtureSupernet,
   alpha: ArchitectureWeights,
   batch: LabelledBatch,
   vars: readonly tf.Variable[],
@@ -307,7 +307,7 @@ export async function mixtureGradients(
 
 /** dL_val/dalpha at the current weights: first-order DARTS. */
 export async function firstOrderArchitectureGradient(
-  supernet: Supernet,
+  supernet: MixtureSupernet,
   alpha: ArchitectureWeights,
   valBatch: LabelledBatch,
   options: MixtureLossOptions = {},
@@ -339,7 +339,7 @@ export const plainVirtualStep: VirtualStep = (_name, w, g, xi) => tf.tidy(() => 
  * the returned gradients (one per choice point, undefined when zero).
  */
 export async function secondOrderArchitectureGradient(
-  supernet: Supernet,
+  supernet: MixtureSupernet,
   alpha: ArchitectureWeights,
   trainBatch: LabelledBatch,
   valBatch: LabelledBatch,
@@ -347,7 +347,6 @@ export async function secondOrderArchitectureGradient(
   virtualStep: VirtualStep = plainVirtualStep,
   options: MixtureLossOptions & { r?: number } = {},
 ): Promise<{ loss: number; grads: (tf.Tensor | undefined)[] }> {
-  if (!supernet.paramsOfMixture) throw new Error('this search space has no mixture forward pass (paramsOfMixture)');
   const names = supernet.paramsOfMixture(alpha.ops);
   const vars = names.map((n) => supernet.store.get(n));
   const nAlpha = alpha.variables.length;

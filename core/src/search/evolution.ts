@@ -1,9 +1,7 @@
 import type { CandidateSet } from '../space/candidates';
 import type { Architecture, SearchSpace } from '../space/search-space';
-import type { Progress } from '../util/progress';
 import type { Rng, RngState } from '../util/rng';
-import type { CheckpointSink } from '../checkpoint/checkpointer';
-import type { Interruption } from '../checkpoint/interrupt';
+import type { RunServices } from '../services/run-services';
 import { stopIfInterrupted, yieldToEventLoop } from '../train/epoch-trainer';
 
 export interface EvolutionOptions {
@@ -18,11 +16,17 @@ export interface EvolutionOptions {
   maxTries?: number;
 }
 
-/** Checkpoints and stop requests for a long evolutionary search. */
-export interface EvolutionControl {
-  checkpoints?: CheckpointSink;
+/** What an evolutionary search searches, and how it scores and constrains children. */
+export interface EvolutionSetup {
+  space: SearchSpace;
+  candidates: CandidateSet;
+  options: EvolutionOptions;
+  /** The constraint (a FLOPs window): children outside it are never evaluated. */
+  allowed: (arch: Architecture) => boolean;
+  evaluate: (arch: Architecture) => Promise<number> | number;
+  rng: Rng;
+  /** Key of its checkpoint part (default `search/evolution`). */
   key?: string;
-  interruption?: Interruption;
 }
 
 export interface EvolutionResult {
@@ -39,16 +43,8 @@ export interface EvolutionResult {
  * top-k of everything evaluated breed `mutations` mutants and `crossovers`
  * crossovers. Children are unique and always inside `candidates`.
  */
-export async function evolutionarySearch(
-  space: SearchSpace,
-  candidates: CandidateSet,
-  options: EvolutionOptions,
-  allowed: (arch: Architecture) => boolean,
-  evaluate: (arch: Architecture) => Promise<number> | number,
-  rng: Rng,
-  progress: Progress,
-  control: EvolutionControl = {},
-): Promise<EvolutionResult> {
+export async function evolutionarySearch(setup: EvolutionSetup, services: RunServices): Promise<EvolutionResult> {
+  const { space, candidates, options, allowed, evaluate, rng } = setup;
   const maxTries = options.maxTries ?? 50 * options.population;
   const scores = new Map<string, { arch: Architecture; score: number }>();
   const key = (a: Architecture): string => a.join('|');
@@ -57,8 +53,8 @@ export async function evolutionarySearch(
   let population: Architecture[] = [];
   let it = 0;
   // Evaluation draws nothing from `rng`, so the state can be captured between any two evaluations.
-  const checkpointKey = control.key ?? 'search/evolution';
-  const resumed = control.checkpoints?.register(checkpointKey, {
+  const checkpointKey = setup.key ?? 'search/evolution';
+  const resumed = services.checkpoints?.register(checkpointKey, {
     capture: () => ({ state: { iteration: it, population, scores: [...scores.values()], history, rng: rng.getState() } }),
     restore: (saved) => {
       const v = saved as { iteration: number; population: Architecture[]; scores: { arch: Architecture; score: number }[]; history: EvolutionResult['history']; rng: RngState };
@@ -86,14 +82,14 @@ export async function evolutionarySearch(
     if (population.length === 0) throw new Error('evolutionary search: no child satisfies the constraint');
   }
 
-  const task = progress.start('evolution', options.iterations);
+  const task = services.progress.start('evolution', options.iterations);
   if (it > 0) task.tick(it);
   while (it < options.iterations) {
     for (const a of population) {
       if (scores.has(key(a))) continue; // scored before an interruption
       scores.set(key(a), { arch: a, score: await evaluate(a) });
       await yieldToEventLoop(); // let signal handlers run
-      await stopIfInterrupted(control, `evolution iteration ${it + 1}`);
+      await stopIfInterrupted(services, `evolution iteration ${it + 1}`);
     }
     const ranked = [...scores.values()].sort((x, y) => y.score - x.score);
     const top = ranked.slice(0, options.topK);
@@ -129,10 +125,10 @@ export async function evolutionarySearch(
     if (next.length === 0) break; // the whole allowed space has been evaluated
     population = next;
     it++;
-    await control.checkpoints?.save(`evolution iteration ${it}`);
+    await services.checkpoints?.save(`evolution iteration ${it}`);
   }
   task.done();
-  control.checkpoints?.unregister(checkpointKey);
+  services.checkpoints?.unregister(checkpointKey);
   const best = [...scores.values()].sort((x, y) => y.score - x.score)[0];
   return { best: best.arch, bestScore: best.score, evaluated: scores.size, history };
 }

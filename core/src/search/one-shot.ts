@@ -101,10 +101,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
   const { space, candidates, data, hooks, progress } = ctx;
   const supernet = space.createSupernet(data.input, ctx.rng.fork('supernet'));
   // the trainer's checkpoint part holds the supernet, so it stays registered through the evolution
-  const trainer = new SupernetTrainer(supernet, data, o.train, ctx.rng.fork('train'), hooks, progress, 'search', {
-    checkpoints: ctx.checkpoints,
-    interruption: ctx.interruption,
-  });
+  const trainer = new SupernetTrainer(supernet, { data, train: o.train, rng: ctx.rng.fork('train'), phase: 'search' }, ctx);
   try {
     await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
     progress.log(`${method.label}: training the supernet over ${candidates.size()} children for ${o.epochs} epoch(s)`);
@@ -116,10 +113,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
     const score = (arch: Architecture): Promise<number> => evaluateChild(supernet, arch, data, data.val, evalOpts, new Rng(evalSeed));
     const allowed = flopsWithin(space, data.input, o.minFlops ?? 0, o.maxFlops);
 
-    const evo = await evolutionarySearch(space, candidates, o.evolution, allowed, score, ctx.rng.fork('evolution'), progress, {
-      checkpoints: ctx.checkpoints,
-      interruption: ctx.interruption,
-    });
+    const evo = await evolutionarySearch({ space, candidates, options: o.evolution, allowed, evaluate: score, rng: ctx.rng.fork('evolution') }, ctx);
     ctx.emit({ event: 'evolution', evaluated: evo.evaluated, history: evo.history });
     const testAccuracy = await evaluateChild(supernet, evo.best, data, data.test, evalOpts, new Rng(evalSeed));
     return {

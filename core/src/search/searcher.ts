@@ -1,34 +1,25 @@
-import type { CheckpointSink } from '../checkpoint/checkpointer';
-import type { Interruption } from '../checkpoint/interrupt';
 import type { DataSplits } from '../data/dataset';
-import type { HookBus } from '../hooks/hooks';
+import type { RunServices } from '../services/run-services';
 import type { CandidateSet } from '../space/candidates';
-import type { Architecture, ChildCost, SearchSpace, SpaceKind } from '../space/search-space';
+import type { SpaceRequirements } from '../space/requirements';
+import type { Architecture, ChildCost, SearchSpace } from '../space/search-space';
 import type { Rng } from '../util/rng';
-import type { Progress } from '../util/progress';
 
-/** What a searcher needs of the space; checked when the run is assembled. */
-export interface SearcherRequirements {
-  spaceKinds?: readonly SpaceKind[];
-}
+/** What a searcher needs of the space (its kind, mixtures); checked when the run is assembled. */
+export type SearcherRequirements = SpaceRequirements;
 
-export interface SearchContext {
+/**
+ * What a searcher searches, and the run's services (hooks, progress,
+ * events, checkpoints, stop requests): hand the context itself to the
+ * trainers and the evolution the searcher runs, and they register their
+ * state with the run's checkpoints, so a killed search resumes where it was.
+ */
+export interface SearchContext extends RunServices {
   space: SearchSpace;
   /** The space to search: ABS-shrunk, or the original one. */
   candidates: CandidateSet;
   data: DataSplits;
   rng: Rng;
-  hooks: HookBus;
-  progress: Progress;
-  /** Append a structured event to the run's events.jsonl. */
-  emit(event: Record<string, unknown>): void;
-  /**
-   * The run's checkpoints: a searcher registers its state (its trainer does
-   * so itself when given these) so that a killed search resumes where it was.
-   */
-  checkpoints?: CheckpointSink;
-  /** Polled at safe points: when set, save a checkpoint and stop (the trainer does both). */
-  interruption?: Interruption;
 }
 
 export interface SearchResult {

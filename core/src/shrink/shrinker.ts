@@ -1,13 +1,12 @@
 import type { ShrinkConfig } from '../config/types';
 import type { DataSplits } from '../data/dataset';
-import type { HookBus, OperatorScore } from '../hooks/hooks';
+import type { OperatorScore } from '../hooks/hooks';
 import type { Metric } from '../metric/metric';
 import type { WeightSnapshot } from '../nn/params';
+import type { RunServices } from '../services/run-services';
 import { CandidateSet, Operator, operatorKey } from '../space/candidates';
 import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
-import type { StepSampler, SupernetTrainer } from '../train/trainer';
-import type { CheckpointSink } from '../checkpoint/checkpointer';
-import type { Progress } from '../util/progress';
+import type { StepSampler, TrainingParticipant } from '../train/trainer';
 import { Rng } from '../util/rng';
 import { chooseDrops } from './policies';
 
@@ -28,15 +27,23 @@ export interface ShrinkResult {
   epochs: number;
 }
 
-export interface ShrinkerDeps {
+/** What the shrinker shrinks and how it scores: everything but the supernet, its trainer and the run's services. */
+export interface ShrinkSetup {
+  config: ShrinkConfig;
   space: SearchSpace;
   metric: Metric;
-  hooks: HookBus;
-  progress: Progress;
+  /** The metric scores children on these splits. */
   data: DataSplits;
+  /** The shrinker draws its scoring seed from it, once (and forks one for the metric's participation). */
   rng: Rng;
-  emit(event: Record<string, unknown>): void;
-  checkpoints?: CheckpointSink;
+}
+
+/** What the shrinker needs of the trainer of its supernet (the SupernetTrainer is one). */
+export interface ShrinkTrainer {
+  /** Epochs trained so far in the shrinking phase. */
+  readonly epochsDone: number;
+  /** Train `epochs` more epochs of a schedule over `horizon` epochs; stops early when a hook asks to. */
+  train(epochs: number, horizon: number, sampler: StepSampler, participant?: TrainingParticipant): Promise<{ stopped: boolean }>;
 }
 
 /** What the shrinker keeps between rounds (and in checkpoints). */
@@ -64,9 +71,11 @@ const SHRINKER_KEY = 'shrink/shrinker';
 export class Shrinker {
   /** Scoring randomness is derived from (seed, round), so a resumed run scores alike. */
   private readonly seed: number;
+  private readonly cfg: ShrinkConfig;
 
-  constructor(private readonly cfg: ShrinkConfig, private readonly deps: ShrinkerDeps) {
-    this.seed = deps.rng.nextUint32();
+  constructor(private readonly setup: ShrinkSetup, private readonly services: RunServices) {
+    this.cfg = setup.config;
+    this.seed = setup.rng.nextUint32();
   }
 
   /** Rounds needed if every round drops as configured: used as the LR horizon. */
@@ -84,8 +93,8 @@ export class Shrinker {
     return rounds;
   }
 
-  async run(supernet: Supernet, trainer: SupernetTrainer, start: CandidateSet): Promise<ShrinkResult> {
-    const { cfg, deps } = this;
+  async run(supernet: Supernet, trainer: ShrinkTrainer, start: CandidateSet): Promise<ShrinkResult> {
+    const { cfg, setup, services } = this;
     const horizon = cfg.epochsBeforeFirstRound + cfg.epochsPerRound * Math.max(this.estimateRounds(start) - 1, 0);
     const state: ShrinkState = {
       round: 1,
@@ -96,7 +105,7 @@ export class Shrinker {
       droppedTotal: 0,
       rounds: [],
     };
-    const checkpoints = deps.checkpoints;
+    const checkpoints = services.checkpoints;
     const resumed = checkpoints?.register(SHRINKER_KEY, {
       capture: () => ({
         state: {
@@ -115,18 +124,18 @@ export class Shrinker {
       },
     });
     // a metric that learns alongside the supernet (magnitude) trains with its own sampler and participant
-    const participation = deps.metric.participate?.({
-      space: deps.space,
+    const participation = setup.metric.participate?.({
+      space: setup.space,
       supernet,
       candidates: () => state.candidates,
-      rng: deps.rng.fork('participate'),
+      rng: setup.rng.fork('participate'),
     });
     if (participation?.state) checkpoints?.register(`${SHRINKER_KEY}/participation`, participation.state);
     const sampler: StepSampler =
-      participation?.sampler ?? ((rng: Rng): Architecture[] => [deps.space.sample(state.candidates, rng)]);
+      participation?.sampler ?? ((rng: Rng): Architecture[] => [setup.space.sample(state.candidates, rng)]);
     const participant = participation?.participant;
 
-    deps.progress.log(
+    services.progress.log(
       resumed
         ? `ABS: resuming at round ${state.round} (${state.candidates.size()} children, ${trainer.epochsDone} epochs trained)`
         : `ABS: space of ${state.candidates.size()} children, threshold ${cfg.threshold}`,
@@ -137,8 +146,8 @@ export class Shrinker {
       if (state.baseEpoch >= baseAt || trainer.epochsDone < baseAt) return;
       state.base = await supernet.store.read();
       state.baseEpoch = trainer.epochsDone;
-      deps.progress.log(`ABS: base weights W0 taken after epoch ${trainer.epochsDone}`);
-      deps.emit({ event: 'shrinkBase', epoch: trainer.epochsDone });
+      services.progress.log(`ABS: base weights W0 taken after epoch ${trainer.epochsDone}`);
+      services.emit({ event: 'shrinkBase', epoch: trainer.epochsDone });
     };
     try {
       // Driven by (round, epochs trained), so a resumed run picks up where it stopped.
@@ -158,10 +167,10 @@ export class Shrinker {
         if (stopped) break;
         if (done()) break;
         const context = { round: state.round, candidates: state.candidates };
-        if (await deps.hooks.bail('shouldStopShrinking', context)) break;
+        if (await services.hooks.bail('shouldStopShrinking', context)) break;
         const record = await this.shrinkRound(supernet, trainer, state);
         if (!record) break;
-        const control = await deps.hooks.series('onShrinkRound', {
+        const control = await services.hooks.series('onShrinkRound', {
           round: record.round,
           scores: record.operatorScores,
           dropped: record.droppedOperators,
@@ -183,18 +192,18 @@ export class Shrinker {
   /** Score, drop, record: one round. Returns undefined when there is nothing to drop. */
   private async shrinkRound(
     supernet: Supernet,
-    trainer: SupernetTrainer,
+    trainer: ShrinkTrainer,
     state: ShrinkState,
   ): Promise<(ShrinkRoundRecord & { operatorScores: OperatorScore[]; droppedOperators: Operator[] }) | undefined> {
-    const { cfg, deps } = this;
+    const { cfg, services } = this;
     const round = state.round;
     const context = { round, candidates: state.candidates };
     let scores = await this.scoreOperators(supernet, state.candidates, state.base, round);
-    scores = await deps.hooks.waterfall('onOperatorScores', scores, context);
+    scores = await services.hooks.waterfall('onOperatorScores', scores, context);
     let dropped = chooseDrops(cfg.policy, scores, state.candidates);
-    dropped = await deps.hooks.waterfall('onDropList', dropped, context);
+    dropped = await services.hooks.waterfall('onDropList', dropped, context);
     if (dropped.length === 0) {
-      deps.progress.log(`ABS round ${round}: nothing left to drop`);
+      services.progress.log(`ABS round ${round}: nothing left to drop`);
       return undefined;
     }
     const sizeBefore = state.candidates.size();
@@ -211,12 +220,12 @@ export class Shrinker {
     const record = this.record(round, trainer.epochsDone, sizeBefore, state.candidates.size(), scores, dropped, retaken);
     state.rounds.push(record);
     state.round++;
-    deps.progress.log(
+    services.progress.log(
       `ABS round ${round}: ${sizeBefore} -> ${state.candidates.size()} children; dropped ${record.dropped
         .map((d) => `${d.op}@${d.choicePoint}`)
         .join(', ')}`,
     );
-    deps.emit({ event: 'shrinkRound', ...record });
+    services.emit({ event: 'shrinkRound', ...record });
     return { ...record, operatorScores: scores, droppedOperators: dropped };
   }
 
@@ -226,13 +235,13 @@ export class Shrinker {
    * sampled children per operator (scores of repeated children are reused).
    */
   async scoreOperators(supernet: Supernet, candidates: CandidateSet, base: WeightSnapshot, round: number): Promise<OperatorScore[]> {
-    const { cfg, deps } = this;
-    const scorer = await deps.metric.prepare({
-      space: deps.space,
+    const { cfg, setup, services } = this;
+    const scorer = await setup.metric.prepare({
+      space: setup.space,
       supernet,
       candidates,
       base,
-      data: deps.data,
+      data: setup.data,
       rng: Rng.derive(this.seed, 'metric', round),
     });
     const ops = candidates.scorableOperators();
@@ -250,7 +259,7 @@ export class Shrinker {
     try {
       const size = candidates.size();
       if (size <= cfg.enumerateUpTo) {
-        const task = deps.progress.start(`scoring ${size} children (${deps.metric.name})`, size);
+        const task = services.progress.start(`scoring ${size} children (${setup.metric.name})`, size);
         for (const arch of candidates.enumerate()) {
           add(arch, await scorer.score(arch));
           task.tick();
@@ -259,10 +268,10 @@ export class Shrinker {
       } else {
         const rng = Rng.derive(this.seed, 'sample', round);
         const cache = new Map<string, number>();
-        const task = deps.progress.start(`scoring ${ops.length} operators (${deps.metric.name})`, ops.length);
+        const task = services.progress.start(`scoring ${ops.length} operators (${setup.metric.name})`, ops.length);
         for (const op of ops) {
           for (let k = 0; k < cfg.childrenPerOperator; k++) {
-            const arch = deps.space.sample(candidates, rng, op);
+            const arch = setup.space.sample(candidates, rng, op);
             const key = arch.join('|');
             let score = cache.get(key);
             if (score === undefined) {
@@ -293,7 +302,7 @@ export class Shrinker {
     dropped: Operator[],
     baseRetaken: boolean,
   ): ShrinkRoundRecord {
-    const id = (p: number): string => this.deps.space.choicePoints[p].id;
+    const id = (p: number): string => this.setup.space.choicePoints[p].id;
     const scoreOf = new Map(scores.map((s) => [operatorKey(s), s.score]));
     return {
       round,

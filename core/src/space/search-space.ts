@@ -120,6 +120,12 @@ export interface SearchSpace {
   readonly name: string;
   readonly kind: SpaceKind;
   readonly choicePoints: readonly ChoicePoint[];
+  /**
+   * True when its supernets run mixtures of candidates (implement
+   * forwardMixture and paramsOfMixture). Differentiable searchers and the
+   * magnitude metric require it; a run checks it when it is assembled.
+   */
+  readonly mixtures?: boolean;
 
   /** Parse the space's text notation; throws ArchitectureError naming what is wrong. */
   parse(text: string): Architecture;

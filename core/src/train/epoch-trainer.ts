@@ -7,16 +7,16 @@
  * Each trainer keeps only its own step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpointable, CheckpointSink } from '../checkpoint/checkpointer';
-import { Interruption, NumericalError, RunInterrupted } from '../checkpoint/interrupt';
+import type { Checkpointable } from '../checkpoint/checkpointer';
+import { NumericalError, RunInterrupted } from '../checkpoint/interrupt';
 import type { TrainConfig } from '../config/types';
 import { Batch, batches } from '../data/batches';
 import type { DataSplits } from '../data/dataset';
-import type { HookBus, Phase } from '../hooks/hooks';
-import type { ParamStore } from '../nn/params';
-import type { Progress } from '../util/progress';
-import { Rng } from '../util/rng';
 import { correctCount } from '../eval/child-accuracy';
+import type { Phase } from '../hooks/hooks';
+import type { ParamStore } from '../nn/params';
+import type { RunServices } from '../services/run-services';
+import { Rng } from '../util/rng';
 import { learningRateAt } from './schedule';
 import { Sgd, weightDecayFilter } from './sgd';
 
@@ -29,12 +29,16 @@ export interface EpochStats {
   steps: number;
 }
 
-/** Checkpoints and stop requests for a trainer; both optional (tests, scratch training). */
-export interface TrainerControl {
-  checkpoints?: CheckpointSink;
-  /** Key under which the trainer registers its state (default `<phase>/trainer`). */
+/** What a trainer trains on and with: everything but the weights and the run's services. */
+export interface TrainerSetup<C extends TrainConfig = TrainConfig> {
+  data: DataSplits;
+  /** SGD, learning-rate schedule and batches. */
+  train: C;
+  /** The trainer draws its seed from it, once. */
+  rng: Rng;
+  phase: Phase;
+  /** Key under which the trainer registers its state with the run's checkpoints (default `<phase>/trainer`). */
   key?: string;
-  interruption?: Interruption;
 }
 
 /** Where a step is: its epoch and its index in the epoch (both 0-based), and the epoch's learning rate. */
@@ -62,7 +66,7 @@ export function yieldToEventLoop(): Promise<void> {
  * At a safe point of a long loop: when a stop was requested, save a
  * checkpoint and throw RunInterrupted naming it.
  */
-export async function stopIfInterrupted(control: { checkpoints?: CheckpointSink; interruption?: Interruption }, where: string): Promise<void> {
+export async function stopIfInterrupted(control: Pick<RunServices, 'checkpoints' | 'interruption'>, where: string): Promise<void> {
   const reason = control.interruption?.requested;
   if (!reason) return;
   await control.checkpoints?.save(`interrupted (${reason}) in ${where}`);
@@ -125,18 +129,20 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   protected correctSum = 0;
   protected seen = 0;
   protected seed: number;
+  protected readonly data: DataSplits;
+  readonly cfg: TrainConfig;
+  readonly phase: Phase;
   private readonly key: string;
 
   protected constructor(
     protected readonly store: ParamStore,
-    protected readonly data: DataSplits,
-    readonly cfg: TrainConfig,
-    rng: Rng,
-    protected readonly hooks: HookBus,
-    protected readonly progress: Progress,
-    readonly phase: Phase,
-    protected readonly control: TrainerControl,
+    setup: TrainerSetup,
+    protected readonly services: RunServices,
   ) {
+    const { data, train: cfg, rng, phase } = setup;
+    this.data = data;
+    this.cfg = cfg;
+    this.phase = phase;
     this.sgd = new Sgd({
       momentum: cfg.momentum,
       nesterov: cfg.nesterov,
@@ -144,7 +150,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
       decays: weightDecayFilter(cfg.weightDecayScope, store),
     });
     this.seed = rng.nextUint32();
-    this.key = control.key ?? `${phase}/trainer`;
+    this.key = setup.key ?? `${phase}/trainer`;
   }
 
   /** Steps in one epoch. */
@@ -181,7 +187,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   }
 
   dispose(): void {
-    this.control.checkpoints?.unregister(this.key);
+    this.services.checkpoints?.unregister(this.key);
     this.sgd.dispose();
   }
 
@@ -194,7 +200,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
 
   /** Register with the run's checkpoints (restoring a resumed run's state now). */
   protected registerCheckpoint(): void {
-    this.control.checkpoints?.register(this.key, this);
+    this.services.checkpoints?.register(this.key, this);
   }
 
   /** Zero the per-epoch sums once an epoch is done. */
@@ -228,7 +234,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
       this.epochsDone++;
       this.resetEpochCounters();
       await afterEpoch?.(s);
-      const control = await this.hooks.series('onEpochEnd', {
+      const control = await this.services.hooks.series('onEpochEnd', {
         phase: this.phase,
         epoch: this.epochsDone,
         epochs: horizonEpochs,
@@ -237,7 +243,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
         learningRate: s.learningRate,
         seconds: s.seconds,
       });
-      await this.control.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
+      await this.services.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
       if (control.stop) return { stats, stopped: true };
     }
     return { stats, stopped: false };
@@ -262,7 +268,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     check?.();
     const epoch = this.epochsDone;
     const lr = learningRateAt(this.cfg, epoch / Math.max(horizonEpochs, 1));
-    const task = this.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
+    const task = this.services.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
     if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
     for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {
       rng: Rng.derive(this.seed, 'order', epoch),
@@ -281,7 +287,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
       task.tick();
       // let signal handlers run: the step itself never yields to the event loop
       await yieldToEventLoop();
-      await stopIfInterrupted(this.control, `${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
+      await stopIfInterrupted(this.services, `${this.phase} epoch ${epoch + 1}, step ${this.stepInEpoch}`);
     }
     const loss = this.lossSum / Math.max(this.seen, 1);
     const trainAccuracy = this.correctSum / Math.max(this.seen, 1);
@@ -293,7 +299,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   /** The NaN guard: a non-finite loss stops the run before the step is applied. */
   protected checkFinite(loss: number, which?: string): void {
     if (Number.isFinite(loss)) return;
-    const last = this.control.checkpoints?.lastSaved;
+    const last = this.services.checkpoints?.lastSaved;
     throw new NumericalError(
       `${this.phase} epoch ${this.epochsDone + 1}, step ${this.stepInEpoch + 1}: the ${which ? `${which} ` : ''}loss is ${loss}; ` +
         `stopped before applying this step (last good checkpoint: ${last ?? 'none yet'})`,

@@ -13,16 +13,15 @@ import { displayPath, type OriginFn } from '../config/load';
 import { trainConfigSchema } from '../config/schema';
 import type { DataConfig, PluginRef, RunConfig, TrainConfig } from '../config/types';
 import { validateCoreConfig } from '../config/validate';
-import { Batch, batches } from '../data/batches';
-import type { DataSplits, ImageSet } from '../data/dataset';
-import type { HookBus } from '../hooks/hooks';
+import type { Batch } from '../data/batches';
+import type { ImageSet } from '../data/dataset';
 import type { JsonSchema } from '../config/schema';
 import type { Architecture, InputSpec, Network, NetworkForwardOptions, SearchSpace, Supernet } from '../space/search-space';
 import { ConfigError } from '../util/errors';
-import type { Progress } from '../util/progress';
+import type { RunServices } from '../services/run-services';
 import { Rng } from '../util/rng';
 import { countCorrect } from '../eval/child-accuracy';
-import { EpochTrainer, lossAndGradients, readScalars, StepAt, TrainerControl } from './epoch-trainer';
+import { EpochTrainer, lossAndGradients, readScalars, StepAt, TrainerSetup } from './epoch-trainer';
 import { crossEntropy } from './loss';
 
 export interface ScratchTrainConfig extends TrainConfig {
@@ -195,16 +194,11 @@ export interface ScratchEpochStats {
 export class ScratchTrainer extends EpochTrainer<ScratchEpochStats & { steps: number }> {
   readonly history: ScratchEpochStats[] = [];
 
-  constructor(
-    private readonly network: Network,
-    data: DataSplits,
-    override readonly cfg: ScratchTrainConfig,
-    rng: Rng,
-    hooks: HookBus,
-    progress: Progress,
-    control: TrainerControl = {},
-  ) {
-    super(network.store, data, cfg, rng, hooks, progress, 'train', control);
+  declare readonly cfg: ScratchTrainConfig;
+
+  /** Trains in phase `train`. */
+  constructor(private readonly network: Network, setup: Omit<TrainerSetup<ScratchTrainConfig>, 'phase'>, services: RunServices) {
+    super(network.store, { ...setup, phase: 'train' }, services);
     this.registerCheckpoint();
   }
 

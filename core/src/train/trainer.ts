@@ -1,16 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../config/types';
 import type { Batch } from '../data/batches';
-import type { DataSplits } from '../data/dataset';
-import type { HookBus, Phase } from '../hooks/hooks';
-import type { Architecture, Mixture, Supernet } from '../space/search-space';
-import type { Progress } from '../util/progress';
+import type { RunServices } from '../services/run-services';
+import { mixtureSupernet, type MixtureSupernet } from '../space/requirements';
+import type { Architecture, Supernet } from '../space/search-space';
 import { Rng } from '../util/rng';
-import { EpochStats, EpochTrainer, lossAndGradients, readScalars, TrainerControl } from './epoch-trainer';
+import { EpochStats, EpochTrainer, lossAndGradients, readScalars, TrainerSetup } from './epoch-trainer';
 import { crossEntropy } from './loss';
 
 export { yieldToEventLoop } from './epoch-trainer';
-export type { EpochStats, TrainerControl } from './epoch-trainer';
+export type { EpochStats, TrainerSetup } from './epoch-trainer';
 
 /**
  * A mixture path for one step: `weights` is called inside the gradient tape,
@@ -50,17 +48,8 @@ export interface TrainingParticipant {
  * and the supernet's are checkpointed at every epoch end and on interruption.
  */
 export class SupernetTrainer extends EpochTrainer {
-  constructor(
-    private readonly supernet: Supernet,
-    data: DataSplits,
-    cfg: TrainConfig,
-    rng: Rng,
-    hooks: HookBus,
-    progress: Progress,
-    phase: Phase,
-    control: TrainerControl = {},
-  ) {
-    super(supernet.store, data, cfg, rng, hooks, progress, phase, control);
+  constructor(private readonly supernet: Supernet, setup: TrainerSetup, services: RunServices) {
+    super(supernet.store, setup, services);
     this.registerCheckpoint();
   }
 
@@ -98,13 +87,13 @@ export class SupernetTrainer extends EpochTrainer {
     const scalars: tf.Tensor[] = [];
     try {
       for (const path of paths) {
-        const names = isMixture(path) ? this.mixtureParams(path) : this.supernet.paramsOf(path);
+        const names = isMixture(path) ? this.mixtures().paramsOfMixture(path.ops) : this.supernet.paramsOf(path);
         const vars = names.map((n) => params.get(n) as tf.Variable);
         // tfjs keys gradients by its (prefixed) variable name; map back to parameter names
         const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i]]));
         const { loss, correct, grads: g } = lossAndGradients(() => {
           const logits = isMixture(path)
-            ? this.forwardMixture(batch.x, { ops: path.ops, weights: path.weights() })
+            ? this.mixtures().forwardMixture(batch.x, { ops: path.ops, weights: path.weights() }, 'train')
             : this.supernet.forward(batch.x, path, 'train');
           return { logits, loss: crossEntropy(logits, batch.y, this.cfg.labelSmoothing ?? 0) };
         }, batch.y, [...vars, ...extraVars]);
@@ -134,14 +123,8 @@ export class SupernetTrainer extends EpochTrainer {
     }
   }
 
-  private mixtureParams(path: MixturePath): string[] {
-    if (!this.supernet.paramsOfMixture) throw new Error('this search space does not support mixtures of candidates');
-    return this.supernet.paramsOfMixture(path.ops);
-  }
-
-  private forwardMixture(x: tf.Tensor4D, mixture: Mixture): tf.Tensor2D {
-    if (!this.supernet.forwardMixture) throw new Error('this search space does not support mixtures of candidates');
-    return this.supernet.forwardMixture(x, mixture, 'train');
+  private mixtures(): MixtureSupernet {
+    return mixtureSupernet(this.supernet, 'training on mixture paths');
   }
 }
 

@@ -1,11 +1,13 @@
+import * as tf from '@tensorflow/tfjs';
 import { ShrinkConfig, TrainConfig } from '../../src/config/types';
+import { loadSynthetic } from '../../src/data/synthetic';
 import { HookBus } from '../../src/hooks/hooks';
 import { Metric } from '../../src/metric/metric';
-import { Shrinker } from '../../src/shrink/shrinker';
-import { CandidateSet } from '../../src/space/candidates';
-import { Architecture, SearchSpace, Supernet } from '../../src/space/search-space';
-import { SupernetTrainer } from '../../src/train/trainer';
-import { SilentProgress } from '../../src/util/progress';
+import { ParamStore } from '../../src/nn/params';
+import { standaloneServices } from '../../src/services/run-services';
+import { Shrinker, ShrinkTrainer } from '../../src/shrink/shrinker';
+import { CandidateSet, Operator } from '../../src/space/candidates';
+import { Architecture, ChildCost, SearchSpace, Supernet, WeightLayout } from '../../src/space/search-space';
 import { Rng } from '../../src/util/rng';
 
 const OPS = ['o0', 'o1', 'o2', 'o3', 'o4'];
@@ -13,31 +15,66 @@ const points = Array.from({ length: 4 }, (_, i) => ({ id: `p${i}`, candidates: O
 // An additive child score: every operator has a known worth, so the right drops are known.
 const worth = (point: number, op: string): number => ((OPS.indexOf(op) * 7 + point * 3) % 11) / 10;
 
-const space = {
-  name: 'toy',
-  kind: 'chain',
-  choicePoints: points,
-  sample: (c: CandidateSet, rng: Rng, fixed?: { point: number; op: string }) => c.sampleUniform(rng, fixed),
-} as unknown as SearchSpace;
+/** A supernet without weights: the shrinker reads its (empty) weights, the additive metric never runs it. */
+class WeightlessSupernet implements Supernet {
+  readonly store = new ParamStore(new Rng(0));
+  forward(): tf.Tensor2D {
+    throw new Error('the toy supernet is never run');
+  }
+  paramsOf(): string[] {
+    return [];
+  }
+  resetBatchNormStats(): void {}
+  dispose(): void {}
+}
+
+/** A chain of 4 choice points of 5 operators, sampled uniformly; nothing else of it is used here. */
+class ToySpace implements SearchSpace {
+  readonly name = 'toy';
+  readonly kind = 'chain' as const;
+  readonly choicePoints = points;
+  parse(text: string): Architecture {
+    return text.split('|');
+  }
+  format(arch: Architecture): string {
+    return arch.join('|');
+  }
+  sample(c: CandidateSet, rng: Rng, fixed?: Operator): Architecture {
+    return c.sampleUniform(rng, fixed);
+  }
+  createSupernet(): Supernet {
+    return new WeightlessSupernet();
+  }
+  cost(): ChildCost {
+    return { params: 0, flops: 0 };
+  }
+  weightLayout(): WeightLayout {
+    return { segments: [], allPathsCut: false };
+  }
+}
+
+const space = new ToySpace();
+const data = loadSynthetic({ trainSize: 8, valSize: 8, testSize: 8, rng: new Rng(0) });
 
 const metric: Metric = {
   name: 'additive',
   prepare: async () => ({ score: (a: Architecture) => a.reduce((s, op, i) => s + worth(i, op), 0) }),
 };
 
-const supernet = { store: { read: async () => new Map() } } as unknown as Supernet;
+const supernet = space.createSupernet();
 
-function fakeTrainer(): SupernetTrainer & { calls: number[] } {
+/** A trainer that only counts the epochs it is asked for. */
+function fakeTrainer(): ShrinkTrainer & { calls: number[] } {
   const t = {
     epochsDone: 0,
     calls: [] as number[],
     async train(epochs: number) {
       t.calls.push(epochs);
       t.epochsDone += epochs;
-      return { stats: [], stopped: false };
+      return { stopped: false };
     },
   };
-  return t as unknown as SupernetTrainer & { calls: number[] };
+  return t;
 }
 
 function config(over: Partial<ShrinkConfig>): ShrinkConfig {
@@ -58,7 +95,7 @@ function config(over: Partial<ShrinkConfig>): ShrinkConfig {
 }
 
 function shrinker(cfg: ShrinkConfig, hooks = new HookBus()): Shrinker {
-  return new Shrinker(cfg, { space, metric, hooks, progress: new SilentProgress(), data: {} as never, rng: new Rng(1), emit: () => undefined });
+  return new Shrinker({ config: cfg, space, metric, data, rng: new Rng(1) }, standaloneServices({ hooks }));
 }
 
 describe('Shrinker', () => {

@@ -42,7 +42,7 @@ export class DartsSearcher implements Searcher {
   async search(ctx: SearchContext): Promise<SearchResult> {
     const o = this.options;
     const rng: Rng = ctx.rng.fork('darts');
-    const stage = await runBilevelStage(ctx, ctx.space, ctx.candidates, o, 'search/darts', 'DARTS', rng);
+    const stage = await runBilevelStage(ctx, { space: ctx.space, candidates: ctx.candidates, options: o, key: 'search/darts', label: 'DARTS', rng });
     ctx.emit({ event: 'dartsResult', ops: stage.ops, probabilities: stage.probabilities });
     const metrics: Record<string, number> = {
       valAccuracySupernet: stage.valAccuracy,

@@ -2,12 +2,11 @@ import {
   Architecture,
   CandidateSet,
   ChoicePoint,
-  HookBus,
   loadSynthetic,
   ParamStore,
   Rng,
   SearchSpace,
-  SilentProgress,
+  standaloneServices,
   Supernet,
   SupernetTrainer,
   tf,
@@ -116,7 +115,7 @@ describe('a FairNAS training step (core trainer, recording supernet)', () => {
       augment: false,
       labelSmoothing: 0,
     };
-    const trainer = new SupernetTrainer(supernet, data, cfg, new Rng(4), new HookBus(), new SilentProgress(), 'search');
+    const trainer = new SupernetTrainer(supernet, { data, train: cfg, rng: new Rng(4), phase: 'search' }, standaloneServices());
     const steps: { paths: Architecture[]; grads: string[] }[] = [];
     let seen = 0;
     const realStep = trainer.sgd.step.bind(trainer.sgd);

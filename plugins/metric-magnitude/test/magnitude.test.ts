@@ -3,7 +3,6 @@ import {
   CandidateSet,
   DataSplits,
   ForwardMode,
-  HookBus,
   ImageSet,
   InputSpec,
   Mixture,
@@ -12,7 +11,7 @@ import {
   SearchSpace,
   ShrinkConfig,
   Shrinker,
-  SilentProgress,
+  standaloneServices,
   Supernet,
   SupernetTrainer,
   TrainConfig,
@@ -154,7 +153,7 @@ describe('MagnitudeMetric taking part in supernet training', () => {
     });
     const before = metric.magnitudes(supernet, candidates);
     expect(Math.abs(before[0][0] - 0.5)).toBeLessThan(0.01);
-    const trainer = new SupernetTrainer(supernet, data, trainCfg, new Rng(2), new HookBus(), new SilentProgress(), 'train');
+    const trainer = new SupernetTrainer(supernet, { data, train: trainCfg, rng: new Rng(2), phase: 'train' }, standaloneServices());
     await trainer.train(5, 5, sampler, participant);
     expect(metric.steps(supernet)).toBe(5 * 4);
     const after = metric.magnitudes(supernet, candidates);
@@ -190,16 +189,8 @@ describe('MagnitudeMetric taking part in supernet training', () => {
       maxRounds: 5,
       train: trainCfg,
     } as ShrinkConfig;
-    const shrinker = new Shrinker(cfg, {
-      space: toySpace,
-      metric,
-      hooks: new HookBus(),
-      progress: new SilentProgress(),
-      data,
-      rng: new Rng(4),
-      emit: () => undefined,
-    });
-    const trainer = new SupernetTrainer(supernet, data, trainCfg, new Rng(2), new HookBus(), new SilentProgress(), 'shrink');
+    const shrinker = new Shrinker({ config: cfg, space: toySpace, metric, data, rng: new Rng(4) }, standaloneServices());
+    const trainer = new SupernetTrainer(supernet, { data, train: trainCfg, rng: new Rng(2), phase: 'shrink' }, standaloneServices());
     const result = await shrinker.run(supernet, trainer, new CandidateSet(toySpace.choicePoints));
     expect(result.candidates.lists).toEqual([['good'], ['good']]);
     expect(result.rounds[0].dropped.map((d) => d.op)).toEqual(['bad', 'bad']);
@@ -212,7 +203,7 @@ describe('MagnitudeMetric taking part in supernet training', () => {
     const a = new Toy();
     const metric = new MagnitudeMetric({ learningRate: 0.05 });
     const pa = metric.participate({ space: toySpace, supernet: a, candidates: () => candidates, rng: new Rng(1) });
-    const trainer = new SupernetTrainer(a, data, trainCfg, new Rng(2), new HookBus(), new SilentProgress(), 'train');
+    const trainer = new SupernetTrainer(a, { data, train: trainCfg, rng: new Rng(2), phase: 'train' }, standaloneServices());
     await trainer.train(2, 4, pa.sampler, pa.participant);
     const saved = JSON.parse(JSON.stringify((await pa.state!.capture()).state));
     const b = new Toy();

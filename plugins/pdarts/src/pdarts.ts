@@ -165,16 +165,15 @@ export class PdartsSearcher implements Searcher {
         });
         const space = spaces[i];
         const derive = (w: Float32Array[]): Architecture => pdartsDerive(space, w, o);
-        const result = await runBilevelStage(
-          ctx,
+        const result = await runBilevelStage(ctx, {
           space,
           candidates,
-          { epochs: s.epochs, order: o.order, train: o.train, architecture: o.architecture, plan, recalibrationBatches: isLast ? o.recalibrationBatches : 0, evalBatchSize: o.evalBatchSize },
-          `search/stage${i + 1}`,
-          `PDARTS stage ${i + 1}/${o.stages.length}`,
-          rngs[i],
+          options: { epochs: s.epochs, order: o.order, train: o.train, architecture: o.architecture, plan, recalibrationBatches: isLast ? o.recalibrationBatches : 0, evalBatchSize: o.evalBatchSize },
+          key: `search/stage${i + 1}`,
+          label: `PDARTS stage ${i + 1}/${o.stages.length}`,
+          rng: rngs[i],
           derive,
-        );
+        });
         state.stages.push({ stage: i + 1, space: s.space, candidates: candidates.toJSON(), epochs: result.epochs });
         if (isLast) {
           last = result;

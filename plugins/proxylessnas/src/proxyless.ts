@@ -77,10 +77,7 @@ export class ProxylessSearcher implements Searcher {
       restore: (saved) => Object.assign(state, saved as ArchState),
     });
     const gates = candidates.lists.map((l) => tf.variable(tf.zeros([Math.min(2, l.length)]), true));
-    const trainer = new SupernetTrainer(supernet, data, o.train, ctx.rng.fork('train'), hooks, progress, 'search', {
-      checkpoints: ctx.checkpoints,
-      interruption: ctx.interruption,
-    });
+    const trainer = new SupernetTrainer(supernet, { data, train: o.train, rng: ctx.rng.fork('train'), phase: 'search' }, ctx);
     try {
       await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
       progress.log(`ProxylessNAS: ${o.warmupEpochs} warm-up + ${o.epochs - o.warmupEpochs} search epoch(s) over ${candidates.size()} children; target ${o.target.value} ${model.unit}`);

@@ -2,14 +2,18 @@ import {
   Architecture,
   CandidateSet,
   HookBus,
+  loadSynthetic,
   Metric,
+  ParamStore,
   Rng,
   ShrinkConfig,
   Shrinker,
-  SilentProgress,
+  ShrinkTrainer,
+  standaloneServices,
   Supernet,
-  SupernetTrainer,
+  tf,
   TrainConfig,
+  WeightSnapshot,
 } from '@absnas/core';
 import { IDENTITY, MobileNetSpace } from '../src/index';
 
@@ -27,24 +31,37 @@ const metric: Metric = {
 };
 
 let snapshots = 0;
-const supernet = {
-  store: {
-    read: async () => {
-      snapshots++;
-      return new Map();
-    },
-  },
-} as unknown as Supernet;
 
-function fakeTrainer(): SupernetTrainer {
+/** No weights: the shrinker only takes (and here counts) snapshots of them as W0. */
+class CountingStore extends ParamStore {
+  override read(names?: Iterable<string>): Promise<WeightSnapshot> {
+    snapshots++;
+    return super.read(names);
+  }
+}
+
+const supernet: Supernet = {
+  store: new CountingStore(new Rng(0)),
+  forward: (): tf.Tensor2D => {
+    throw new Error('the additive metric never runs the supernet');
+  },
+  paramsOf: () => [],
+  resetBatchNormStats: () => undefined,
+  dispose: () => undefined,
+};
+
+const data = loadSynthetic({ trainSize: 8, valSize: 8, testSize: 8, rng: new Rng(0) });
+
+/** A trainer that only counts epochs. */
+function fakeTrainer(): ShrinkTrainer {
   const t = {
     epochsDone: 0,
     async train(epochs: number) {
       t.epochsDone += epochs;
-      return { stats: [], stopped: false };
+      return { stopped: false };
     },
   };
-  return t as unknown as SupernetTrainer;
+  return t;
 }
 
 function shrinkConfig(over: Partial<ShrinkConfig>): ShrinkConfig {
@@ -73,7 +90,7 @@ async function shrink(space: MobileNetSpace, cfg: ShrinkConfig): Promise<{ sizes
     sizes.push(r.sizeAfter);
     lists.push(r.candidates.lists.map((l) => [...l]));
   });
-  const shrinker = new Shrinker(cfg, { space, metric, hooks, progress: new SilentProgress(), data: {} as never, rng: new Rng(1), emit: () => undefined });
+  const shrinker = new Shrinker({ config: cfg, space, metric, data, rng: new Rng(1) }, standaloneServices({ hooks }));
   const result = await shrinker.run(supernet, fakeTrainer(), new CandidateSet(space.choicePoints));
   return { sizes, lists, result };
 }
@@ -121,15 +138,7 @@ describe('ABS shrinking over the MobileNet spaces (core Shrinker, reference drop
         },
       }),
     };
-    const shrinker = new Shrinker(shrinkConfig({ threshold: 1e12 }), {
-      space,
-      metric: recording,
-      hooks: new HookBus(),
-      progress: new SilentProgress(),
-      data: {} as never,
-      rng: new Rng(2),
-      emit: () => undefined,
-    });
+    const shrinker = new Shrinker({ config: shrinkConfig({ threshold: 1e12 }), space, metric: recording, data, rng: new Rng(2) }, standaloneServices());
     const result = await shrinker.run(supernet, fakeTrainer(), new CandidateSet(space.choicePoints));
     expect(result.rounds.length).toBeGreaterThan(1);
     expect(seen.length).toBeGreaterThan(500);

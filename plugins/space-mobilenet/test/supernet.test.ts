@@ -1,4 +1,4 @@
-import { ArchitectureError, CandidateSet, HookBus, loadSynthetic, Rng, SilentProgress, SupernetTrainer, tf } from '@absnas/core';
+import { ArchitectureError, CandidateSet, loadSynthetic, Rng, standaloneServices, SupernetTrainer, tf } from '@absnas/core';
 import { MobileNetSpace, MobileNetSupernet } from '../src/index';
 
 const INPUT = { height: 8, width: 8, channels: 1, numClasses: 4 };
@@ -138,7 +138,7 @@ describe('MobileNetSupernet', () => {
       augment: false,
       labelSmoothing: 0.1,
     };
-    const trainer = new SupernetTrainer(net, data, cfg, new Rng(5), new HookBus(), new SilentProgress(), 'search');
+    const trainer = new SupernetTrainer(net, { data, train: cfg, rng: new Rng(5), phase: 'search' }, standaloneServices());
     const before = net.store.snapshot();
     const { stats } = await trainer.train(1, 1, (rng) => [space.sample(full, rng)]);
     expect(Number.isFinite(stats[0].loss)).toBe(true);

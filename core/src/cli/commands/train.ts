@@ -135,7 +135,7 @@ export const trainCommand: Command = {
       progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
       const network = createScratchNetwork(space, arch, data.input, rng.fork('network'), config.network, (m) => progress.log(m));
       hooks.tap('onEpochEnd', 'absnas train', (e) => void runDir.emit({ event: 'epoch', ...e }));
-      const trainer = new ScratchTrainer(network, data, config.train, rng.fork('train'), hooks, progress, { checkpoints, interruption });
+      const trainer = new ScratchTrainer(network, { data, train: config.train, rng: rng.fork('train') }, { hooks, progress, emit: (e) => runDir.emit(e), checkpoints, interruption });
       let result: ScratchResult;
       try {
         progress.log(`training ${archText} (${network.paramCount()} parameters) for ${config.train.epochs} epoch(s)`);

@@ -51,9 +51,8 @@ export class RandomSearcher implements Searcher {
     const supernet = space.createSupernet(data.input, ctx.rng.fork('supernet'));
     try {
       await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
-      // given the run's checkpoints, the trainer saves its state and a killed run resumes mid-training
-      const control = { checkpoints: ctx.checkpoints, interruption: ctx.interruption };
-      const trainer = new SupernetTrainer(supernet, data, o.train, ctx.rng.fork('train'), hooks, progress, 'search', control);
+      // given the context (the run's services), the trainer saves its state in the run's checkpoints and a killed run resumes mid-training
+      const trainer = new SupernetTrainer(supernet, { data, train: o.train, rng: ctx.rng.fork('train'), phase: 'search' }, ctx);
       progress.log('${t.shortName}: training the supernet over ' + candidates.size() + ' children for ' + o.epochs + ' epoch(s)');
       const training = await trainer.train(o.epochs, o.epochs, (rng) => [space.sample(candidates, rng)]);
       trainer.dispose();
