@@ -2,6 +2,7 @@ import type { Checkpointable } from '../checkpoint/checkpointer';
 import type { DataSplits } from '../data/dataset';
 import type { WeightSnapshot } from '../nn/params';
 import type { CandidateSet } from '../space/candidates';
+import type { SpaceRequirements } from '../space/requirements';
 import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
 import type { StepSampler, TrainingParticipant } from '../train/trainer';
 import type { Rng } from '../util/rng';
@@ -53,6 +54,8 @@ export interface Participation {
  */
 export interface Metric {
   readonly name: string;
+  /** What it needs of the space (mixtures, to take part in training); checked when the run is assembled. */
+  readonly requirements?: SpaceRequirements;
   prepare(ctx: MetricContext): Promise<ChildScorer>;
   /**
    * Metrics that learn alongside the supernet (magnitude) take part in its

@@ -9,6 +9,7 @@ import { HookBus } from '../hooks/hooks';
 import type { Metric } from '../metric/metric';
 import { loadPlugin } from '../plugin/loader';
 import type { AbsnasPlugin } from '../plugin/plugin';
+import { unmetRequirement } from '../space/requirements';
 import type { SearchSpace } from '../space/search-space';
 import { HOOKS, METRIC, SEARCH_SPACE } from '../tokens';
 import { ConfigError } from '../util/errors';
@@ -86,6 +87,8 @@ export function assembleRank(raw: Record<string, unknown>, origin: OriginFn): Ra
     const c = base.createChildContainer();
     metricPlugins[i].register(c, ref.options);
     const metric = c.resolve(METRIC);
+    const unmet = unmetRequirement(space, `metric '${metric.name}'`, metric.requirements ?? {});
+    if (unmet) throw new ConfigError(`${where(`/rank/metrics/${i}/plugin`)}: ${unmet}`);
     const wanted = ref.label ?? metric.name;
     const n = (used.get(wanted) ?? 0) + 1;
     used.set(wanted, n);

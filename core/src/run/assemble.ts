@@ -9,6 +9,7 @@ import type { Metric } from '../metric/metric';
 import { loadPlugin } from '../plugin/loader';
 import type { AbsnasPlugin } from '../plugin/plugin';
 import type { Searcher } from '../search/searcher';
+import { unmetRequirement } from '../space/requirements';
 import type { SearchSpace } from '../space/search-space';
 import { HOOKS, METRIC, SEARCH_SPACE, SEARCHER } from '../tokens';
 import { ConfigError } from '../util/errors';
@@ -51,12 +52,12 @@ export function assemble(raw: Record<string, unknown>, origin: (pointer: string)
   const space = container.resolve(SEARCH_SPACE);
   const metric = config.shrink.enabled ? container.resolve(METRIC) : undefined;
   const searcher = container.resolve(SEARCHER);
-  const kinds = searcher.requirements.spaceKinds;
-  if (kinds && !kinds.includes(space.kind)) {
-    throw new ConfigError(
-      `${displayPath(origin('/search/plugin'))}: /search/plugin: searcher '${searcher.name}' works on ${kinds.join(' or ')} spaces, ` +
-        `but space '${space.name}' is a ${space.kind} space`,
-    );
+  // what the searcher and the metric need of the space, before anything is trained
+  const needs = [{ pointer: '/search/plugin', who: `searcher '${searcher.name}'`, requirements: searcher.requirements }];
+  if (metric) needs.push({ pointer: '/shrink/metric/plugin', who: `metric '${metric.name}'`, requirements: metric.requirements ?? {} });
+  for (const { pointer, who, requirements } of needs) {
+    const unmet = unmetRequirement(space, who, requirements);
+    if (unmet) throw new ConfigError(`${displayPath(origin(pointer))}: ${pointer}: ${unmet}`);
   }
   const { baseWeights, epochsBeforeFirstRound } = config.shrink;
   if (config.shrink.enabled && baseWeights && baseWeights.takeAfterEpochs > epochsBeforeFirstRound) {

@@ -14,7 +14,7 @@ export interface SpaceRequirements {
 }
 
 /** Why `space` does not meet `requirements` of `who` (e.g. "searcher 'darts'"), or undefined when it does. */
-export function unmetRequirement(space: SearchSpace, who: string, requirements: SpaceRequirements): string | undefined {
+export function unmetRequirement(space: Pick<SearchSpace, 'name' | 'kind' | 'mixtures'>, who: string, requirements: SpaceRequirements): string | undefined {
   const kinds = requirements.spaceKinds;
   if (kinds && !kinds.includes(space.kind)) {
     return `${who} works on ${kinds.join(' or ')} spaces, but space '${space.name}' is a ${space.kind} space`;

@@ -35,7 +35,7 @@ export interface DartsOptions {
  */
 export class DartsSearcher implements Searcher {
   readonly name = 'darts';
-  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'] };
+  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'], mixtures: true };
 
   constructor(private readonly options: DartsOptions) {}
 

@@ -7,9 +7,11 @@ import {
   Metric,
   MetricContext,
   MixturePath,
+  mixtureSupernet,
   Participation,
   ParticipationContext,
   Rng,
+  SpaceRequirements,
   Supernet,
   VectorAdam,
   tf,
@@ -172,6 +174,8 @@ class AlphaState {
  */
 export class MagnitudeMetric implements Metric {
   readonly name = 'magnitude';
+  /** It trains the supernet on mixture paths (one operator per choice point, weighted by alpha). */
+  readonly requirements: SpaceRequirements = { mixtures: true };
   readonly options: MagnitudeMetricOptions;
   private readonly states = new WeakMap<Supernet, AlphaState>();
 
@@ -180,9 +184,7 @@ export class MagnitudeMetric implements Metric {
   }
 
   participate(ctx: ParticipationContext): Participation {
-    if (!ctx.supernet.forwardMixture || !ctx.supernet.paramsOfMixture) {
-      throw new Error(`magnitude metric: search space '${ctx.space.name}' has no mixture forward pass (forwardMixture, paramsOfMixture)`);
-    }
+    mixtureSupernet(ctx.supernet, 'the magnitude metric');
     if (this.states.has(ctx.supernet)) throw new Error('magnitude metric: already taking part in the training of this supernet');
     const points = ctx.space.choicePoints;
     const state = new AlphaState(points, this.options, ctx.rng);

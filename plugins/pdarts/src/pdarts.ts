@@ -131,7 +131,7 @@ interface PdartsState {
  */
 export class PdartsSearcher implements Searcher {
   readonly name = 'pdarts';
-  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'] };
+  readonly requirements: SearcherRequirements = { spaceKinds: ['cell'], mixtures: true };
 
   constructor(private readonly options: PdartsOptions) {}
 

@@ -3,11 +3,14 @@ import {
   batches,
   crossEntropy,
   evaluateChild,
+  isMixtureSupernet,
+  MixtureSupernet,
+  noMixturesError,
   Rng,
   SearchContext,
   Searcher,
+  SearcherRequirements,
   SearchResult,
-  Supernet,
   SupernetTrainer,
   tf,
   TrainConfig,
@@ -49,7 +52,8 @@ interface ArchState {
  */
 export class ProxylessSearcher implements Searcher {
   readonly name = 'proxylessnas';
-  readonly requirements = {};
+  /** Its architecture steps run two candidates per choice point as a mixture. */
+  readonly requirements: SearcherRequirements = { mixtures: true };
 
   constructor(private readonly o: ProxylessOptions) {}
 
@@ -57,9 +61,9 @@ export class ProxylessSearcher implements Searcher {
     const { space, candidates, data, hooks, progress } = ctx;
     const o = this.o;
     const supernet = space.createSupernet(data.input, ctx.rng.fork('supernet'));
-    if (!supernet.forwardMixture || !supernet.paramsOfMixture) {
+    if (!isMixtureSupernet(supernet)) {
       supernet.dispose();
-      throw new UserError(`proxylessnas needs a space whose supernet mixes candidates (forwardMixture); '${space.name}' has none`);
+      throw noMixturesError('proxylessnas');
     }
     const model: CostModel =
       o.target.metric === 'latency'
@@ -120,7 +124,7 @@ export class ProxylessSearcher implements Searcher {
    * step past the warm-up). The loss and the gate gradients are read once,
    * asynchronously (webgpu in Node reads no other way).
    */
-  private async archStep(ctx: SearchContext, supernet: Supernet, state: ArchState, gates: tf.Variable[], model: CostModel, seed: number): Promise<void> {
+  private async archStep(ctx: SearchContext, supernet: MixtureSupernet, state: ArchState, gates: tf.Variable[], model: CostModel, seed: number): Promise<void> {
     const { data, candidates } = ctx;
     const o = this.o;
     const rng = Rng.derive(seed, 'arch-step', state.steps);
@@ -144,7 +148,7 @@ export class ProxylessSearcher implements Searcher {
     let tensors: tf.Tensor[] = [];
     try {
       const { value, grads } = tf.variableGrads(
-        () => crossEntropy((supernet.forwardMixture as Required<Supernet>['forwardMixture'])(batch.x, { ops, weights: gates as tf.Tensor1D[] }, 'train'), batch.y),
+        () => crossEntropy(supernet.forwardMixture(batch.x, { ops, weights: gates as tf.Tensor1D[] }, 'train'), batch.y),
         gates,
       );
       const gateGrads = gates.map((g) => grads[g.name] as tf.Tensor | undefined);

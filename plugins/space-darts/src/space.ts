@@ -34,6 +34,8 @@ import { dartsWeightLayout } from './weight-layout';
 export class DartsSpace implements SearchSpace {
   readonly name = 'darts';
   readonly kind = 'cell' as const;
+  /** Its supernet runs mixtures of candidates (DARTS, PDARTS, ProxylessNAS, the magnitude metric). */
+  readonly mixtures = true;
   readonly options: DartsOptions;
   readonly choicePoints: readonly ChoicePoint[] = CELL_TYPES.flatMap((type) =>
     EDGES.map((e) => ({ id: `${type}:${e.id}`, candidates: [...DARTS_OPS] })),

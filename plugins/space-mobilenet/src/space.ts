@@ -26,6 +26,8 @@ import { MobileNetSupernet } from './supernet';
 export class MobileNetSpace implements SearchSpace {
   readonly name: string;
   readonly kind = 'chain' as const;
+  /** Its supernet runs mixtures of candidates (DARTS, PDARTS, ProxylessNAS, the magnitude metric). */
+  readonly mixtures = true;
   readonly options: MobileNetOptions;
   /** Layers `layer0`, `layer1`, ... with their candidates. */
   readonly choicePoints: readonly ChoicePoint[];

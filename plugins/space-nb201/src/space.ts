@@ -27,6 +27,8 @@ import { nb201WeightLayout } from './weight-layout';
 export class Nb201Space implements SearchSpace {
   readonly name = 'nb201';
   readonly kind = 'cell' as const;
+  /** Its supernet runs mixtures of candidates (DARTS, PDARTS, ProxylessNAS, the magnitude metric). */
+  readonly mixtures = true;
   readonly options: Nb201Options;
   /** The 6 edges, ids `1<-0`, `2<-0`, `2<-1`, `3<-0`, `3<-1`, `3<-2`. */
   readonly choicePoints: readonly ChoicePoint[] = EDGES.map((e) => ({ id: e.id, candidates: [...NB201_OPS] }));
