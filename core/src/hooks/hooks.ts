@@ -1,3 +1,5 @@
+import type { CheckpointSink } from '../checkpoint/checkpointer';
+import type { RunConfig } from '../config/types';
 import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
 import type { CandidateSet, Operator } from '../space/candidates';
 
@@ -11,19 +13,52 @@ import type { CandidateSet, Operator } from '../space/candidates';
  */
 export type HookMode = 'series' | 'waterfall' | 'bail';
 
-/** Flags a series handler may return, in the manner of Hugging Face's TrainerControl. */
+/**
+ * Flags a series handler may return, in the manner of Hugging Face's
+ * TrainerControl. Each series hook honours the flags SERIES_CONTROLS lists
+ * for it, and its handlers' type admits only those; a handler that returns
+ * another flag set fails the run (HookError), so no request is dropped.
+ */
 export interface Control {
-  /** Stop the current phase (training, shrinking, search) after this step. */
+  /**
+   * onEpochEnd: end the training loop after this epoch (the phase goes on:
+   * shrinking scores, a searcher searches); onShrinkRound: end shrinking
+   * after this round (the search runs over what remains).
+   */
   stop?: boolean;
-  /** Save a checkpoint now. */
+  /**
+   * Save a checkpoint of the run as it is now. After onEpochEnd and
+   * onShrinkRound the run saves one anyway; after onRunStart,
+   * onSupernetBuilt and onSearchEnd it saves one because a handler asked.
+   */
   saveCheckpoint?: boolean;
 }
 
 export type Phase = 'shrink' | 'search' | 'rank' | 'train';
 
+/** What result.json holds (and onRunEnd receives): a pure function of the config and seed (no times, no paths). */
+export interface RunResult {
+  name: string;
+  seed: number;
+  space: string;
+  searcher: string;
+  metric: string | null;
+  architecture: string;
+  metrics: Record<string, number>;
+  cost: { params: number; flops: number };
+  shrink: {
+    enabled: boolean;
+    sizeBefore: number;
+    sizeAfter: number;
+    rounds: number;
+    candidates: Record<string, string[]>;
+  };
+}
+
 export interface RunStartInfo {
   runDir: string;
-  config: Readonly<Record<string, unknown>>;
+  /** The run's config as validated, defaults filled in (config.json). */
+  config: Readonly<RunConfig>;
   backend: string;
   seed: number;
 }
@@ -69,7 +104,7 @@ export interface SearchEndInfo {
 
 export interface RunEndInfo {
   runDir: string;
-  result: Readonly<Record<string, unknown>>;
+  result: Readonly<RunResult>;
 }
 
 export interface ShrinkDecisionContext {
@@ -77,20 +112,41 @@ export interface ShrinkDecisionContext {
   candidates: CandidateSet;
 }
 
+/**
+ * The control flags each series hook honours. onRunEnd honours none: the
+ * run is over, there is nothing left to stop or to save.
+ */
+export const SERIES_CONTROLS = {
+  onRunStart: ['saveCheckpoint'],
+  onSupernetBuilt: ['saveCheckpoint'],
+  onEpochEnd: ['stop', 'saveCheckpoint'],
+  onShrinkRound: ['stop', 'saveCheckpoint'],
+  onSearchEnd: ['saveCheckpoint'],
+  onRunEnd: [],
+} as const satisfies Record<string, readonly (keyof Control)[]>;
+
+/** Hooks whose callers save a checkpoint after every call: that save answers saveCheckpoint. */
+const SAVED_AFTER: ReadonlySet<HookName> = new Set<HookName>(['onEpochEnd', 'onShrinkRound']);
+
+/** What a handler of series hook K may return: the flags K honours, or nothing. */
+export type ControlOf<K extends keyof typeof SERIES_CONTROLS> = [(typeof SERIES_CONTROLS)[K][number]] extends [never]
+  ? void
+  : void | Pick<Control, (typeof SERIES_CONTROLS)[K][number]>;
+
 /** Each hook: its mode, what handlers receive and what they return. */
 export interface HookSignatures {
-  onRunStart: { mode: 'series'; args: [RunStartInfo]; returns: void | Control };
-  onSupernetBuilt: { mode: 'series'; args: [SupernetBuiltInfo]; returns: void | Control };
-  onEpochEnd: { mode: 'series'; args: [EpochEndInfo]; returns: void | Control };
+  onRunStart: { mode: 'series'; args: [RunStartInfo]; returns: ControlOf<'onRunStart'> };
+  onSupernetBuilt: { mode: 'series'; args: [SupernetBuiltInfo]; returns: ControlOf<'onSupernetBuilt'> };
+  onEpochEnd: { mode: 'series'; args: [EpochEndInfo]; returns: ControlOf<'onEpochEnd'> };
   /** Transform the operator scores of a shrink round before dropping. */
   onOperatorScores: { mode: 'waterfall'; args: [OperatorScore[], ShrinkDecisionContext]; returns: OperatorScore[] };
   /** Transform the list of operators about to be dropped. */
   onDropList: { mode: 'waterfall'; args: [Operator[], ShrinkDecisionContext]; returns: Operator[] };
-  onShrinkRound: { mode: 'series'; args: [ShrinkRoundInfo]; returns: void | Control };
+  onShrinkRound: { mode: 'series'; args: [ShrinkRoundInfo]; returns: ControlOf<'onShrinkRound'> };
   /** Return true to end shrinking now (before the size threshold is reached). */
   shouldStopShrinking: { mode: 'bail'; args: [ShrinkDecisionContext]; returns: boolean | undefined };
-  onSearchEnd: { mode: 'series'; args: [SearchEndInfo]; returns: void | Control };
-  onRunEnd: { mode: 'series'; args: [RunEndInfo]; returns: void | Control };
+  onSearchEnd: { mode: 'series'; args: [SearchEndInfo]; returns: ControlOf<'onSearchEnd'> };
+  onRunEnd: { mode: 'series'; args: [RunEndInfo]; returns: ControlOf<'onRunEnd'> };
 }
 
 export type HookName = keyof HookSignatures;
@@ -134,6 +190,16 @@ const ORDER_RANK: Record<HookOrder, number> = { pre: 0, normal: 1, post: 2 };
 /** The hook registry of one run. Every call is tagged with the plugin that made it. */
 export class HookBus {
   private readonly taps = new Map<HookName, Tap[]>();
+  private checkpoints?: CheckpointSink;
+
+  /**
+   * Where a handler's saveCheckpoint is answered: the run's checkpoints,
+   * bound when the run opens. Unbound (a component used outside a run),
+   * nothing is saved.
+   */
+  saveCheckpointsIn(checkpoints: CheckpointSink | undefined): void {
+    this.checkpoints = checkpoints;
+  }
 
   tap<K extends HookName>(hook: K, plugin: string, handler: HookHandler<K>, order: HookOrder = 'normal'): void {
     if (!(hook in HOOK_MODES)) {
@@ -151,16 +217,27 @@ export class HookBus {
     return (this.taps.get(hook) ?? []).map((t) => t.plugin);
   }
 
-  /** Run a series hook; merges the control flags the handlers return. */
+  /**
+   * Run a series hook and merge the control flags its handlers return. A
+   * requested checkpoint is saved here, unless the caller saves one after
+   * this hook anyway (onEpochEnd, onShrinkRound); the caller acts on `stop`.
+   */
   async series<K extends HooksOfMode<'series'>>(hook: K, ...args: HookSignatures[K]['args']): Promise<Control> {
     const control: Control = {};
+    const honoured: readonly (keyof Control)[] = SERIES_CONTROLS[hook];
     for (const t of this.taps.get(hook) ?? []) {
       const r = (await this.invoke(t, hook, args)) as Control | void;
-      if (r && typeof r === 'object') {
-        if (r.stop) control.stop = true;
-        if (r.saveCheckpoint) control.saveCheckpoint = true;
+      if (!r || typeof r !== 'object') continue;
+      for (const flag of ['stop', 'saveCheckpoint'] as const) {
+        if (!r[flag]) continue;
+        if (!honoured.includes(flag)) {
+          const which = honoured.length > 0 ? `only ${honoured.join(' and ')}` : 'no control flags';
+          throw new HookError(t.plugin, hook, new Error(`returned { ${flag}: true }, but ${hook} honours ${which}`));
+        }
+        control[flag] = true;
       }
     }
+    if (control.saveCheckpoint && !SAVED_AFTER.has(hook)) await this.checkpoints?.save(`asked for by a handler of ${hook}`);
     return control;
   }
 

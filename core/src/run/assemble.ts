@@ -59,6 +59,12 @@ export function assemble(raw: Record<string, unknown>, origin: (pointer: string)
     const unmet = unmetRequirement(space, who, requirements);
     if (unmet) throw new ConfigError(`${displayPath(origin(pointer))}: ${pointer}: ${unmet}`);
   }
+  if (config.shrunkSpace && config.shrink.enabled) {
+    throw new ConfigError(
+      `${displayPath(origin('/shrunkSpace'))}: /shrunkSpace: searching a given shrunk space needs shrink.enabled false ` +
+        '(or drop shrunkSpace to shrink anew)',
+    );
+  }
   const { baseWeights, epochsBeforeFirstRound } = config.shrink;
   if (config.shrink.enabled && baseWeights && baseWeights.takeAfterEpochs > epochsBeforeFirstRound) {
     throw new ConfigError(

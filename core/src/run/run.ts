@@ -1,52 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, BackendInfo } from '../backend';
+import type { BackendInfo } from '../backend';
+import type { CheckpointSink } from '../checkpoint/checkpointer';
 import { loadData } from '../data/load';
+import type { DataSplits } from '../data/dataset';
+import type { RunResult } from '../hooks/hooks';
+import type { Interruption } from '../checkpoint/interrupt';
+import { writeRunReport } from '../report/html';
+import type { SearchResult } from '../search/searcher';
+import type { Checkpointer } from '../checkpoint/checkpointer';
+import type { RunServices } from '../services/run-services';
 import { Shrinker, ShrinkResult } from '../shrink/shrinker';
 import { CandidateSet } from '../space/candidates';
 import { SupernetTrainer } from '../train/trainer';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
-import { ConfigError, UserError } from '../util/errors';
-import { Checkpointer, configHash } from '../checkpoint/checkpointer';
-import { Interruption } from '../checkpoint/interrupt';
 import type { Assembly } from './assemble';
-import { RunLock } from './lock';
-import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
+import { withOpenRun } from './open-run';
 import { renderReport } from './report';
-import { writeRunReport } from '../report/html';
 import type { RunDirectory } from './run-dir';
-import type { RunServices } from '../services/run-services';
+import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
 
-/** What result.json holds: a pure function of the config and seed (no times, no paths). */
-export interface RunResult {
-  name: string;
-  seed: number;
-  space: string;
-  searcher: string;
-  metric: string | null;
-  architecture: string;
-  metrics: Record<string, number>;
-  cost: { params: number; flops: number };
-  shrink: {
-    enabled: boolean;
-    sizeBefore: number;
-    sizeAfter: number;
-    rounds: number;
-    candidates: Record<string, string[]>;
-  };
-}
+export type { RunResult } from '../hooks/hooks';
 
 export interface RunOptions {
   /** Continue from the newest valid checkpoint in the run directory. */
   resume?: boolean;
   /** Set by signal handlers; long loops save a checkpoint and stop at their next safe point. */
   interruption?: Interruption;
-}
-
-/** What the run itself keeps in checkpoints: which phase it is in and the shrink outcome. */
-interface RunPhaseState {
-  phase: 'shrink' | 'search';
-  shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number };
 }
 
 export interface RunOutcome {
@@ -56,68 +36,82 @@ export interface RunOutcome {
   seconds: { total: number; shrink: number; search: number };
 }
 
+/** What the run itself keeps in checkpoints: which phase it is in and the shrink outcome. */
+interface RunPhaseState {
+  phase: 'shrink' | 'search';
+  shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number };
+}
+
+/** What every phase of one run works with. */
+interface RunContext {
+  assembly: Assembly;
+  runDir: RunDirectory;
+  services: RunServices & { checkpoints: Checkpointer };
+  data: DataSplits;
+  /** The original space. */
+  full: CandidateSet;
+}
+
 /**
  * One run: backend, data, [ABS shrinking], search over the (shrunk) space,
  * and the run directory's artifacts. Every phase reports through hooks.
  */
 export async function executeRun(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions = {}): Promise<RunOutcome> {
-  const lock = RunLock.acquire(runDir.dir, (m) => progress.log(m));
-  try {
-    return await runLocked(assembly, runDir, progress, options);
-  } finally {
-    lock.release();
-  }
+  const { config, hooks } = assembly;
+  const began = Date.now();
+  const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption };
+  return withOpenRun(runDir, open, async (run) => {
+    const services = run.services(hooks);
+    hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
+    await hooks.series('onRunStart', { runDir: runDir.dir, config, backend: run.backend.name, seed: config.seed });
+
+    const rng = new Rng(config.seed);
+    const data = loadData(config.data, config.seed);
+    progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
+    const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints) };
+    const phase = trackPhase(run.checkpoints);
+
+    const shrinkBegan = Date.now();
+    // forks are taken in a fixed order, so a resumed run derives the same generators
+    const shrinkRngs = { supernet: rng.fork('shrink-supernet'), train: rng.fork('shrink-train'), score: rng.fork('shrink-score') };
+    const { shrink, candidates } = await shrinkPhase(ctx, phase, shrinkRngs);
+    const searchBegan = Date.now();
+    const found = await searchPhase(ctx, candidates, rng.fork('search'));
+    const seconds = { began, shrink: (searchBegan - shrinkBegan) / 1000, search: (Date.now() - searchBegan) / 1000 };
+    return writeArtifacts(ctx, { candidates, shrink, found }, run.backend, seconds);
+  });
 }
 
-async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions): Promise<RunOutcome> {
-  const { config, hooks, space, metric, searcher } = assembly;
-  const began = Date.now();
-  if (config.shrunkSpace && config.shrink.enabled) {
-    throw new ConfigError('/shrunkSpace: searching a given shrunk space needs shrink.enabled false (or drop shrunkSpace to shrink anew)');
-  }
-  const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
-  if (options.resume) {
-    const loaded = checkpoints.latest((m) => progress.log(`warning: ${m}`));
-    if (loaded) {
-      progress.log(`resuming from ${loaded.file} (${loaded.reason})`);
-      checkpoints.resumeFrom(loaded);
-    } else {
-      progress.log('no checkpoint to resume from: starting from the beginning');
-    }
-  } else if (runDir.holdsRun()) {
-    throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
-  }
-  const interruption = options.interruption ?? new Interruption();
-  const services: RunServices = { hooks, progress, emit: (e) => runDir.emit(e), checkpoints, interruption };
-  hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
-  const backend = await selectBackend(config.backend, (m) => progress.log(m));
-  const tensorsAtStart = tf.memory().numTensors;
-  runDir.writeJson('config.json', config);
-  runDir.emit({ event: options.resume ? 'runResume' : 'runStart', name: config.name, seed: config.seed, backend: backend.name });
-  await hooks.series('onRunStart', { runDir: runDir.dir, config: config as unknown as Record<string, unknown>, backend: backend.name, seed: config.seed });
-
-  const rng = new Rng(config.seed);
-  const data = loadData(config.data, config.seed);
-  progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
-  const full = new CandidateSet(space.choicePoints);
-  let candidates = full;
-  if (config.shrunkSpace) candidates = readShrunkSpace(config.shrunkSpace, space);
-
+/** The run's own checkpoint part: a resumed run skips a shrink phase that was done before. */
+function trackPhase(checkpoints: CheckpointSink): RunPhaseState {
   const phase: RunPhaseState = { phase: 'shrink' };
   checkpoints.register('run', {
     capture: () => ({ state: phase }),
     restore: (saved) => Object.assign(phase, saved as RunPhaseState),
   });
+  return phase;
+}
 
+/**
+ * ABS, when enabled and not done before the interruption: train the
+ * supernet and shrink the space round by round, then write
+ * shrunk-space.json. Returns the space to search: the shrunk one, the one
+ * of `shrunkSpace` given in the config, or the original.
+ */
+async function shrinkPhase(
+  ctx: RunContext,
+  phase: RunPhaseState,
+  rngs: { supernet: Rng; train: Rng; score: Rng },
+): Promise<{ shrink?: ShrinkResult; candidates: CandidateSet }> {
+  const { config, hooks, space, metric } = ctx.assembly;
+  const { services, data, full } = ctx;
+  let candidates = config.shrunkSpace ? readShrunkSpace(config.shrunkSpace, space) : full;
   let shrink: ShrinkResult | undefined;
-  const shrinkBegan = Date.now();
-  // forks are taken in a fixed order, so a resumed run derives the same generators
-  const shrinkRngs = { supernet: rng.fork('shrink-supernet'), train: rng.fork('shrink-train'), score: rng.fork('shrink-score') };
   if (config.shrink.enabled && metric && phase.phase === 'shrink') {
-    const supernet = space.createSupernet(data.input, shrinkRngs.supernet);
+    const supernet = space.createSupernet(data.input, rngs.supernet);
     await hooks.series('onSupernetBuilt', { phase: 'shrink', space, supernet, candidates });
-    const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: shrinkRngs.train, phase: 'shrink' }, services);
-    const shrinker = new Shrinker({ config: config.shrink, space, metric, data, rng: shrinkRngs.score }, services);
+    const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: rngs.train, phase: 'shrink' }, services);
+    const shrinker = new Shrinker({ config: config.shrink, space, metric, data, rng: rngs.score }, services);
     try {
       shrink = await shrinker.run(supernet, trainer, full);
     } finally {
@@ -127,29 +121,43 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
     candidates = shrink.candidates;
     phase.phase = 'search';
     phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs };
-    writeShrunkSpace(runDir.file('shrunk-space.json'), space, metric.name, full, candidates, shrink.rounds);
-    await checkpoints.save('shrinking done');
+    writeShrunkSpace(ctx.runDir.file('shrunk-space.json'), space, metric.name, full, candidates, shrink.rounds);
+    await services.checkpoints.save('shrinking done');
   } else if (phase.shrink) {
     shrink = { candidates: new CandidateSet(space.choicePoints, phase.shrink.candidates), rounds: phase.shrink.rounds, epochs: phase.shrink.epochs };
     candidates = shrink.candidates;
-    progress.log(`ABS: done before the interruption (${full.size()} -> ${candidates.size()} children)`);
+    services.progress.log(`ABS: done before the interruption (${full.size()} -> ${candidates.size()} children)`);
   }
   phase.phase = 'search';
-  const shrinkSeconds = (Date.now() - shrinkBegan) / 1000;
+  return { shrink, candidates };
+}
 
-  const searchBegan = Date.now();
-  const found = await searcher.search({ ...services, space, candidates, data, rng: rng.fork('search') });
+/** The searcher over `candidates`, then onSearchEnd. */
+async function searchPhase(ctx: RunContext, candidates: CandidateSet, rng: Rng): Promise<SearchResult & { text: string }> {
+  const { hooks, space, searcher } = ctx.assembly;
+  const found = await searcher.search({ ...ctx.services, space, candidates, data: ctx.data, rng });
   const text = space.format(found.architecture);
   await hooks.series('onSearchEnd', { architecture: found.architecture, text, metrics: found.metrics });
-  const searchSeconds = (Date.now() - searchBegan) / 1000;
+  return { ...found, text };
+}
 
+/** result.json, search-history.json, report.md and report.html, the runEnd event, then onRunEnd. */
+async function writeArtifacts(
+  ctx: RunContext,
+  done: { candidates: CandidateSet; shrink?: ShrinkResult; found: SearchResult & { text: string } },
+  backend: BackendInfo,
+  timing: { began: number; shrink: number; search: number },
+): Promise<RunOutcome> {
+  const { config, hooks, space, metric, searcher } = ctx.assembly;
+  const { runDir, full } = ctx;
+  const { candidates, shrink, found } = done;
   const result: RunResult = {
     name: config.name,
     seed: config.seed,
     space: space.name,
     searcher: searcher.name,
     metric: shrink ? (metric?.name ?? null) : null,
-    architecture: text,
+    architecture: found.text,
     metrics: found.metrics,
     cost: found.cost,
     shrink: {
@@ -162,18 +170,11 @@ async function runLocked(assembly: Assembly, runDir: RunDirectory, progress: Pro
   };
   runDir.writeJson('result.json', result);
   runDir.writeJson('search-history.json', found.history);
-  const seconds = { total: (Date.now() - began) / 1000, shrink: shrinkSeconds, search: searchSeconds };
+  const seconds = { total: (Date.now() - timing.began) / 1000, shrink: timing.shrink, search: timing.search };
   const outcome: RunOutcome = { result, backend, shrink, seconds };
   runDir.writeText('report.md', renderReport(outcome, space));
   await writeRunReport(runDir.dir, space);
-  const leaked = tf.memory().numTensors - tensorsAtStart;
-  if (leaked > 0) {
-    progress.log(
-      `warning: ${leaked} tensor(s) created during the run were not disposed: a plugin that makes a supernet, ` +
-        'a SupernetTrainer or tensors of its own must dispose() them (docs/api.md)',
-    );
-  }
-  runDir.emit({ event: 'runEnd', architecture: text, metrics: found.metrics, seconds, tensors: tf.memory().numTensors });
-  await hooks.series('onRunEnd', { runDir: runDir.dir, result: result as unknown as Record<string, unknown> });
+  runDir.emit({ event: 'runEnd', architecture: found.text, metrics: found.metrics, seconds, tensors: tf.memory().numTensors });
+  await hooks.series('onRunEnd', { runDir: runDir.dir, result });
   return outcome;
 }

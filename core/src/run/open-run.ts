@@ -1,0 +1,97 @@
+/**
+ * Opening a run directory for work: the one way `absnas run`, `absnas
+ * train` and every cell of `absnas compare` start. The directory is locked
+ * while the work runs (and released whatever happens); a run resumes from
+ * its newest valid checkpoint when asked, and a fresh run is refused in a
+ * directory that already holds one; the backend is selected; config.json
+ * and the start event are written. The work gets the run's services; a
+ * run that leaves tensors behind says so.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendInfo } from '../backend';
+import type { BackendChoice } from '../backend/choices';
+import { Checkpointer, configHash } from '../checkpoint/checkpointer';
+import { Interruption } from '../checkpoint/interrupt';
+import type { HookBus } from '../hooks/hooks';
+import type { RunServices } from '../services/run-services';
+import { UserError } from '../util/errors';
+import type { Progress } from '../util/progress';
+import { RunLock } from './lock';
+import type { RunDirectory } from './run-dir';
+
+export interface OpenRunOptions {
+  /** `run` or `train`: the start event is `<kind>Start`, or `<kind>Resume` when resuming. */
+  kind: 'run' | 'train';
+  /** The effective config: written to config.json; its hash keys the checkpoints, so a checkpoint resumes only its own config. */
+  config: { name: string; seed: number; backend: BackendChoice };
+  /** Continue from the newest valid checkpoint (none: start from the beginning). Otherwise a directory that holds a run is refused. */
+  resume?: boolean;
+  progress: Progress;
+  /** Polled by the run's long loops (default: one that nothing requests). */
+  interruption?: Interruption;
+  /** Fields of the start event after name, seed and backend. */
+  startEvent?: Record<string, unknown>;
+}
+
+/** A run directory open for work. */
+export interface OpenRun {
+  readonly runDir: RunDirectory;
+  readonly checkpoints: Checkpointer;
+  readonly backend: BackendInfo;
+  /**
+   * The run's services around `hooks`: progress, events into events.jsonl,
+   * the run's checkpoints (where the hooks also save what handlers ask for)
+   * and its interruption.
+   */
+  services(hooks: HookBus): RunServices & { checkpoints: Checkpointer };
+}
+
+/** Open `runDir` (see the module comment), do `work`, and close it again. */
+export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptions, work: (run: OpenRun) => Promise<T>): Promise<T> {
+  const { config, progress } = options;
+  const lock = RunLock.acquire(runDir.dir, (m) => progress.log(m));
+  try {
+    const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
+    if (options.resume) resumeFromLatest(checkpoints, progress);
+    else if (runDir.holdsRun()) {
+      throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
+    }
+    const interruption = options.interruption ?? new Interruption();
+    const backend = await selectBackend(config.backend, (m) => progress.log(m));
+    const tensorsAtStart = tf.memory().numTensors;
+    runDir.writeJson('config.json', config);
+    runDir.emit({
+      event: `${options.kind}${options.resume ? 'Resume' : 'Start'}`,
+      name: config.name,
+      seed: config.seed,
+      backend: backend.name,
+      ...options.startEvent,
+    });
+    const services = (hooks: HookBus): RunServices & { checkpoints: Checkpointer } => {
+      hooks.saveCheckpointsIn(checkpoints);
+      return { hooks, progress, emit: (e) => runDir.emit(e), checkpoints, interruption };
+    };
+    const done = await work({ runDir, checkpoints, backend, services });
+    const leaked = tf.memory().numTensors - tensorsAtStart;
+    if (leaked > 0) {
+      progress.log(
+        `warning: ${leaked} tensor(s) created during the run were not disposed: a plugin that makes a supernet, ` +
+          'a SupernetTrainer or tensors of its own must dispose() them (docs/api.md)',
+      );
+    }
+    return done;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Parts restore themselves from the newest valid checkpoint as they register; without one the run starts over. */
+function resumeFromLatest(checkpoints: Checkpointer, progress: Progress): void {
+  const loaded = checkpoints.latest((m) => progress.log(`warning: ${m}`));
+  if (loaded) {
+    progress.log(`resuming from ${loaded.file} (${loaded.reason})`);
+    checkpoints.resumeFrom(loaded);
+  } else {
+    progress.log('no checkpoint to resume from: starting from the beginning');
+  }
+}
