@@ -1,7 +1,9 @@
 /**
  * The weight-sharing supernet of the NB201 space: the macro skeleton of
  * macro.ts with a SearchCell (every operator on every edge, own weights per
- * cell) in each cell position. A forward pass runs one child (single path).
+ * cell) in each cell position. It runs one child (an operator per edge) or
+ * a mixture (the weighted sum of each edge's listed operators); a child is
+ * the mixture of one operator per edge, so its parameters are the mixture's.
  */
 import {
   Architecture,
@@ -57,18 +59,7 @@ export class Nb201Supernet implements Supernet {
 
   forward(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor2D {
     validateArchitecture(arch);
-    if (x.rank !== 4 || x.shape[3] !== this.input.channels) {
-      throw new Error(`nb201 supernet: expected NHWC input with ${this.input.channels} channels, got [${x.shape}]`);
-    }
-    return tf.tidy(() => {
-      let h = this.stemBn.apply(this.stemConv.apply(x), mode);
-      this.stages.forEach((stage, s) => {
-        if (s > 0) h = this.reductions[s - 1].apply(h, mode);
-        for (const index of stage.cells) h = this.cells[index].apply(h, arch, mode);
-      });
-      h = relu(this.finalBn.apply(h, mode));
-      return this.classifier.apply(globalAvgPool(h));
-    });
+    return this.run(x, mode, (cell, h) => cell.apply(h, arch, mode));
   }
 
   /**
@@ -78,35 +69,7 @@ export class Nb201Supernet implements Supernet {
    */
   forwardMixture(x: tf.Tensor4D, mixture: Mixture, mode: ForwardMode): tf.Tensor2D {
     validateMixture(mixture);
-    if (x.rank !== 4 || x.shape[3] !== this.input.channels) {
-      throw new Error(`nb201 supernet: expected NHWC input with ${this.input.channels} channels, got [${x.shape}]`);
-    }
-    return tf.tidy(() => {
-      let h = this.stemBn.apply(this.stemConv.apply(x), mode);
-      this.stages.forEach((stage, s) => {
-        if (s > 0) h = this.reductions[s - 1].apply(h, mode);
-        for (const index of stage.cells) h = this.cells[index].applyMixture(h, mixture.ops, mixture.weights, mode);
-      });
-      h = relu(this.finalBn.apply(h, mode));
-      return this.classifier.apply(globalAvgPool(h));
-    });
-  }
-
-  /** As `paramsOf`, for a mixture over `ops`: every listed conv on an edge that some listed path keeps alive. */
-  paramsOfMixture(ops: readonly (readonly string[])[]): string[] {
-    validateMixtureOps(ops);
-    const used = new Set<string>([
-      `${names.finalBn}.gamma`,
-      `${names.finalBn}.beta`,
-      `${names.classifier}.weight`,
-      `${names.classifier}.bias`,
-    ]);
-    if (livePaths(mixtureSkeleton(ops)).length > 0) {
-      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
-      for (const cell of this.cells) for (const n of cell.mixtureParamNames(ops)) used.add(n);
-      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
-    }
-    return [...this.store.params.keys()].filter((n) => used.has(n));
+    return this.run(x, mode, (cell, h) => cell.applyMixture(h, mixture.ops, mixture.weights, mode));
   }
 
   /**
@@ -118,18 +81,13 @@ export class Nb201Supernet implements Supernet {
    */
   paramsOf(arch: Architecture): string[] {
     validateArchitecture(arch);
-    const used = new Set<string>([
-      `${names.finalBn}.gamma`,
-      `${names.finalBn}.beta`,
-      `${names.classifier}.weight`,
-      `${names.classifier}.bias`,
-    ]);
-    if (livePaths(arch).length > 0) {
-      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
-      for (const cell of this.cells) for (const n of cell.paramNames(arch)) used.add(n);
-      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
-    }
-    return [...this.store.params.keys()].filter((n) => used.has(n));
+    return this.usedParams(arch.map((op) => [op]));
+  }
+
+  /** As `paramsOf`, for a mixture over `ops`: every listed conv on an edge that some listed path keeps alive. */
+  paramsOfMixture(ops: readonly (readonly string[])[]): string[] {
+    validateMixtureOps(ops);
+    return this.usedParams(ops);
   }
 
   batchNorms(): BatchNorm[] {
@@ -147,6 +105,38 @@ export class Nb201Supernet implements Supernet {
 
   dispose(): void {
     this.store.dispose();
+  }
+
+  /** Stem, stages of cells (each run by `cellForward`) with the reductions between them, final BN, pooling, classifier. */
+  private run(x: tf.Tensor4D, mode: ForwardMode, cellForward: (cell: SearchCell, h: tf.Tensor4D) => tf.Tensor4D): tf.Tensor2D {
+    if (x.rank !== 4 || x.shape[3] !== this.input.channels) {
+      throw new Error(`nb201 supernet: expected NHWC input with ${this.input.channels} channels, got [${x.shape}]`);
+    }
+    return tf.tidy(() => {
+      let h = this.stemBn.apply(this.stemConv.apply(x), mode);
+      this.stages.forEach((stage, s) => {
+        if (s > 0) h = this.reductions[s - 1].apply(h, mode);
+        for (const index of stage.cells) h = cellForward(this.cells[index], h);
+      });
+      h = relu(this.finalBn.apply(h, mode));
+      return this.classifier.apply(globalAvgPool(h));
+    });
+  }
+
+  /** The parameters of the mixture over `ops` (a child: one operator per edge), in the store's canonical order. */
+  private usedParams(ops: readonly (readonly string[])[]): string[] {
+    const used = new Set<string>([
+      `${names.finalBn}.gamma`,
+      `${names.finalBn}.beta`,
+      `${names.classifier}.weight`,
+      `${names.classifier}.bias`,
+    ]);
+    if (livePaths(mixtureSkeleton(ops)).length > 0) {
+      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
+      for (const cell of this.cells) for (const n of cell.paramNames(ops)) used.add(n);
+      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
+    }
+    return [...this.store.params.keys()].filter((n) => used.has(n));
   }
 }
 
