@@ -74,11 +74,15 @@ export { Checkpointer, configHash } from './checkpoint/checkpointer';
 export { CheckpointError } from './checkpoint/format';
 export { Interruption, NumericalError, RunInterrupted } from './checkpoint/interrupt';
 
-// Runs: the composition root, one run, its directory
+// Runs: the composition root, opening a run directory, one run, one training run, its directory
 export { assemble } from './run/assemble';
 export type { Assembly } from './run/assemble';
+export { withOpenRun } from './run/open-run';
+export type { OpenRun, OpenRunOptions } from './run/open-run';
 export { executeRun } from './run/run';
-export type { RunResult, RunOutcome } from './run/run';
+export type { RunOptions, RunOutcome } from './run/run';
+export { assembleTraining, executeTraining } from './run/training';
+export type { ScratchResult, TrainingAssembly, TrainingOutcome } from './run/training';
 export { RunDirectory } from './run/run-dir';
 export { readShrunkSpace } from './run/shrunk-space';
 export { runComparison } from './compare/compare';

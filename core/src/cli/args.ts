@@ -51,6 +51,12 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
   return out;
 }
 
+/** The value of a string option (`stringFlag(args, 'out')` for `--out <dir>`), or undefined when not given. */
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const value = args.flags.get(`--${name}`);
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** One line for util.parseArgs's errors, in absnas's words. */
 function describeParseError(e: Error & { code?: string }, spec: OptionSpec): string {
   const known = Object.keys(spec).map((n) => `--${n}`);

@@ -11,6 +11,7 @@ import { RunDirectory } from '../run/run-dir';
 import { ConfigError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Progress } from '../util/progress';
+import { interruptible, progressFor, readPreset } from '../run/launch';
 import { writeCompareReport } from '../report/html';
 import { cellConfig, CompareCell, planCells } from './cells';
 import { CellOutcome, compareTable, CompareRow, tableCsv, tableMarkdown } from './table';
@@ -127,4 +128,24 @@ export async function runComparison(
   writeFileAtomic(path.join(outDir, 'compare.md'), md);
   await writeCompareReport(outDir);
   return { rows, cells: outcomes, measure, best };
+}
+
+/** `absnas compare` asked for on the command line: a preset with overrides, where to write, how loud. */
+export interface ComparisonRequest {
+  preset: string;
+  sets?: readonly string[];
+  /** The comparison's directory (default: runs/compare-<preset name>); running again finishes what is missing. */
+  out?: string;
+  quiet?: boolean;
+}
+
+/** `absnas compare`: every cell of a preset's matrix that has no result yet, then the table. */
+export async function launchComparison(request: ComparisonRequest): Promise<{ result: ComparisonResult; dir: string }> {
+  const { raw, origin } = readPreset(request.preset, request.sets);
+  const progress = progressFor(request.quiet);
+  const dir = path.resolve(request.out ?? path.join('runs', `compare-${path.basename(request.preset, '.json')}`));
+  const result = await interruptible(`finish it with: absnas compare ${request.preset} --out ${dir}`, (interruption) =>
+    runComparison(raw, origin, dir, progress, interruption),
+  );
+  return { result, dir };
 }

@@ -14,8 +14,16 @@ import type { AbsnasPlugin } from './plugin';
  */
 export function pluginContainer<O>(plugin: AbsnasPlugin<O>, options: unknown = {}, hooks: HookBus = new HookBus()): DependencyContainer {
   const checked = validatePluginOptions(options, plugin.name, plugin.schema) as unknown as O;
+  return runContainer(hooks, (container) => plugin.register(container, checked));
+}
+
+/**
+ * A fresh child container with `hooks` under HOOKS, in which `register`
+ * lets the plugins register their components: the composition root of a run.
+ */
+export function runContainer(hooks: HookBus, register: (container: DependencyContainer) => void): DependencyContainer {
   const container = rootContainer.createChildContainer();
   container.registerInstance(HOOKS, hooks);
-  plugin.register(container, checked);
+  register(container);
   return container;
 }

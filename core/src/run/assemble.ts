@@ -1,17 +1,18 @@
 import 'reflect-metadata';
-import { container as rootContainer, DependencyContainer } from 'tsyringe';
-import { displayPath } from '../config/load';
+import type { DependencyContainer } from 'tsyringe';
+import { displayPath, type OriginFn } from '../config/load';
 import { validateConfig, validateCoreConfig } from '../config/validate';
-import { pluginUses } from '../config/plugin-slots';
+import { pluginUses, type PluginUse } from '../config/plugin-slots';
 import type { RunConfig } from '../config/types';
 import { HookBus } from '../hooks/hooks';
 import type { Metric } from '../metric/metric';
+import { runContainer } from '../plugin/container';
 import { loadPlugin } from '../plugin/loader';
 import type { AbsnasPlugin } from '../plugin/plugin';
 import type { Searcher } from '../search/searcher';
 import { unmetRequirement } from '../space/requirements';
 import type { SearchSpace } from '../space/search-space';
-import { HOOKS, METRIC, SEARCH_SPACE, SEARCHER } from '../tokens';
+import { METRIC, SEARCH_SPACE, SEARCHER } from '../tokens';
 import { ConfigError } from '../util/errors';
 
 /** A run's components, resolved from one container (the composition root). */
@@ -26,28 +27,28 @@ export interface Assembly {
   plugins: { pointer: string; plugin: AbsnasPlugin }[];
 }
 
+/** Load the plugin a config names in one of its slots; an error names the file and the key. */
+export function loadPluginOf(use: PluginUse, origin: OriginFn): AbsnasPlugin {
+  const where = `${displayPath(origin(`${use.pointer}/plugin`))}: ${use.pointer}/plugin`;
+  return loadPlugin(use.ref.plugin, use.kind === 'extension' ? undefined : use.kind, where);
+}
+
 /**
  * Validate the config, load the plugins it names, let each register into a
  * fresh child container, and resolve the run's components from it.
  */
-export function assemble(raw: Record<string, unknown>, origin: (pointer: string) => string): Assembly {
+export function assemble(raw: Record<string, unknown>, origin: OriginFn): Assembly {
   const coreChecked = validateCoreConfig(raw, origin);
-  const slots = pluginUses(coreChecked);
-  const plugins = slots.map((s) => ({
-    pointer: s.pointer,
-    plugin: loadPlugin(s.ref.plugin, s.kind === 'extension' ? undefined : s.kind, `${displayPath(origin(`${s.pointer}/plugin`))}: ${s.pointer}/plugin`),
-  }));
+  const plugins = pluginUses(coreChecked).map((use) => ({ pointer: use.pointer, plugin: loadPluginOf(use, origin) }));
   const config = validateConfig(
     raw,
     origin,
     plugins.map((p) => ({ pointer: `${p.pointer}/options`, plugin: p.plugin.name, schema: p.plugin.schema })),
   );
 
-  const container = rootContainer.createChildContainer();
   const hooks = new HookBus();
-  container.registerInstance(HOOKS, hooks);
   const refs = pluginUses(config);
-  plugins.forEach((p, i) => p.plugin.register(container, refs[i].ref.options));
+  const container = runContainer(hooks, (c) => plugins.forEach((p, i) => p.plugin.register(c, refs[i].ref.options)));
 
   const space = container.resolve(SEARCH_SPACE);
   const metric = config.shrink.enabled ? container.resolve(METRIC) : undefined;

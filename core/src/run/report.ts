@@ -1,5 +1,6 @@
 import type { SearchSpace } from '../space/search-space';
 import type { RunOutcome } from './run';
+import type { ScratchResult } from './training';
 
 const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
@@ -34,5 +35,31 @@ export function renderReport(outcome: RunOutcome, space: SearchSpace): string {
     lines.push(`| ${k} | ${/accuracy/i.test(k) && v <= 1 ? pct(v) : String(v)} |`);
   }
   lines.push(`| params | ${(result.cost.params / 1e6).toFixed(6)} M |`, `| FLOPs | ${(result.cost.flops / 1e6).toFixed(5)} M |`, '');
+  return lines.join('\n');
+}
+
+/** The report.md of `absnas train`: the architecture, its numbers and the training curve. */
+export function renderTrainReport(r: ScratchResult, history: { epoch: number; loss: number; trainAccuracy: number; learningRate: number; seconds: number }[], backend: string, seconds: number): string {
+  const lines = [
+    `# absnas train: ${r.name}`,
+    '',
+    `- space \`${r.space}\`, seed ${r.seed}, backend \`${backend}\`, wall time ${seconds.toFixed(1)} s`,
+    `- network options: \`${JSON.stringify(r.network)}\``,
+    '',
+    '```',
+    r.architecture,
+    '```',
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    ...Object.entries(r.metrics).map(([k, v]) => `| ${k} | ${/accuracy/i.test(k) ? pct(v) : String(v)} |`),
+    `| params (trained network) | ${r.params} |`,
+    `| params / FLOPs (space's cost) | ${(r.cost.params / 1e6).toFixed(6)} M / ${(r.cost.flops / 1e6).toFixed(3)} M |`,
+    '',
+    '| epoch | loss | train accuracy | lr | seconds |',
+    '| --- | --- | --- | --- | --- |',
+    ...history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${pct(h.trainAccuracy)} | ${h.learningRate.toPrecision(3)} | ${h.seconds.toFixed(1)} |`),
+    '',
+  ];
   return lines.join('\n');
 }

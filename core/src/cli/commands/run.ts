@@ -1,14 +1,6 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { Interruption, NumericalError, RunInterrupted } from '../../checkpoint/interrupt';
-import { applyOverrides } from '../../config/overrides';
-import { loadPreset } from '../../config/load';
-import { assemble } from '../../run/assemble';
-import { executeRun } from '../../run/run';
-import { RunDirectory } from '../../run/run-dir';
+import { launchRun } from '../../run/launch';
 import { UserError } from '../../util/errors';
-import { ConsoleProgress, SilentProgress } from '../../util/progress';
-import { parseArgs } from '../args';
+import { parseArgs, stringFlag } from '../args';
 import type { Command } from '../command';
 
 export const runCommand: Command = {
@@ -23,45 +15,17 @@ export const runCommand: Command = {
   options: { set: 'strings', out: 'string', quiet: 'boolean', resume: 'string' },
   async run(argv) {
     const args = parseArgs(argv, this.options);
-    const resumeDir = args.flags.get('--resume');
-    const preset = typeof resumeDir === 'string' ? path.join(resumeDir, 'config.json') : args.positional[0];
-    if (!preset || args.positional.length > (typeof resumeDir === 'string' ? 0 : 1)) {
+    const resume = stringFlag(args, 'resume');
+    if (resume === undefined ? args.positional.length !== 1 : args.positional.length > 0) {
       throw new UserError(`usage: ${this.usage.split('\n')[0]}`);
     }
-    if (typeof resumeDir === 'string' && (args.sets.length > 0 || args.flags.has('--out'))) {
-      throw new UserError('--resume continues a run with its own config and directory: --set and --out cannot be combined with it');
-    }
-    if (typeof resumeDir === 'string' && !fs.existsSync(preset)) {
-      throw new UserError(`--resume ${resumeDir}: no run there (expected ${preset})`);
-    }
-    const loaded = loadPreset(preset);
-    const { raw, origin } = applyOverrides(loaded.raw, args.sets, loaded.origin);
-    const assembly = assemble(raw, origin);
-    const quiet = args.flags.has('--quiet') || !assembly.config.output.progress;
-    const progress = quiet ? new SilentProgress() : new ConsoleProgress();
-    const out = typeof resumeDir === 'string' ? resumeDir : args.flags.get('--out');
-    const runDir = typeof out === 'string' ? new RunDirectory(path.resolve(out)) : RunDirectory.fresh(path.resolve('runs'), assembly.config.name);
-    progress.log(`run directory: ${runDir.dir}`);
-    const interruption = new Interruption();
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (interruption.requested) process.exit(130); // a second signal: stop now
-      interruption.request(signal);
-      process.stderr.write(`\nabsnas: ${signal}: saving a checkpoint at the next safe point (again to stop at once)\n`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let outcome;
-    try {
-      outcome = await executeRun(assembly, runDir, progress, { resume: typeof resumeDir === 'string', interruption });
-    } catch (e) {
-      if (e instanceof RunInterrupted || e instanceof NumericalError) {
-        throw new (e.constructor as typeof RunInterrupted)(`${e.message}\nresume with: absnas run --resume ${runDir.dir}`);
-      }
-      throw e;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const { outcome, runDir } = await launchRun({
+      preset: args.positional[0],
+      sets: args.sets,
+      out: stringFlag(args, 'out'),
+      resume,
+      quiet: args.flags.has('--quiet'),
+    });
     const r = outcome.result;
     const lines = [
       `architecture: ${r.architecture}`,
