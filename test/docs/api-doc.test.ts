@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { HOOK_MODES, PLUGIN_API_VERSION } from '@absnas/core';
+import { HOOK_MODES, PLUGIN_API_VERSION, SERIES_CONTROLS } from '@absnas/core';
 import { ROOT } from './authoring';
 
 const API = fs.readFileSync(path.join(ROOT, 'docs/api.md'), 'utf8');
@@ -50,6 +50,13 @@ describe('docs/api.md', () => {
   it('lists every hook with its mode, as hooks.ts declares them', () => {
     const rows = tableRows('hook').map((r) => [names(r[0])[0], r[1]]);
     expect(Object.fromEntries(rows)).toEqual(HOOK_MODES);
+  });
+
+  it('says what handlers of each series hook may return, as SERIES_CONTROLS declares it', () => {
+    const returns = tableRows('hook')
+      .filter((r) => r[1] === 'series')
+      .map((r) => [names(r[0])[0], [.../\{([^}]*)\}/.exec(r[3])?.[1].split(',') ?? []].map((f) => f.trim())]);
+    expect(Object.fromEntries(returns)).toEqual(SERIES_CONTROLS);
   });
 
   it('states the plugin API version core implements', () => {

@@ -81,7 +81,7 @@ describe('docs/examples/metric-gradnorm, out of tree', () => {
     const r = absnas(['list', '--json'], project, cli);
     expect(r.status).toBe(0);
     const entry = (JSON.parse(r.stdout) as Record<string, unknown>[]).find((p) => p.package === 'absnas-metric-gradnorm');
-    expect(entry).toMatchObject({ kind: 'metric', version: '0.1.0', apiVersion: '1.0.0', dir: pkg });
+    expect(entry).toMatchObject({ kind: 'metric', version: '0.1.0', apiVersion: '2.0.0', dir: pkg });
     expect(entry?.schema).toMatchObject({ properties: { batchSize: { default: 64 } } });
     const text = absnas(['list'], project, cli).stdout;
     expect(text).toContain('absnas-metric-gradnorm@0.1.0  metric');

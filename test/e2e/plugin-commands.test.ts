@@ -2,7 +2,11 @@
 import Ajv from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
+import { PLUGIN_API_VERSION } from '@absnas/core';
 import { absnas, readJson, ROOT, tempDir } from '../docs/authoring';
+
+/** A plugin API version of a major this absnas does not implement. */
+const FUTURE = `${Number(PLUGIN_API_VERSION.split('.')[0]) + 1}.0.0`;
 
 /** Our plugins, as their package.json files describe them. */
 const OURS = fs
@@ -34,7 +38,7 @@ describe('absnas list', () => {
     expect(r.status).toBe(0);
     const listed = JSON.parse(r.stdout) as { package: string; kind: string; apiVersion: string; schema: { type: string } }[];
     const byName = new Map(listed.map((p) => [p.package, p]));
-    expect(byName.get('@absnas/space-nb201')).toMatchObject({ kind: 'space', apiVersion: '1.0.0', schema: { type: 'object' } });
+    expect(byName.get('@absnas/space-nb201')).toMatchObject({ kind: 'space', apiVersion: PLUGIN_API_VERSION, schema: { type: 'object' } });
     expect(byName.get('@absnas/metric-angle')).toMatchObject({ kind: 'metric' });
     expect(byName.get('@absnas/spos')).toMatchObject({ kind: 'searcher' });
   });
@@ -94,7 +98,7 @@ describe('a plugin built for another major version of the plugin API', () => {
   fs.writeFileSync(path.join(plugin, 'package.json'), JSON.stringify({ name: 'metric-from-the-future', version: '3.0.0', main: 'index.js' }));
   fs.writeFileSync(
     path.join(plugin, 'index.js'),
-    `module.exports = { name: 'metric-from-the-future', apiVersion: '2.0.0', kind: 'metric', schema: { type: 'object' }, register() {} };\n`,
+    `module.exports = { name: 'metric-from-the-future', apiVersion: '${FUTURE}', kind: 'metric', schema: { type: 'object' }, register() {} };\n`,
   );
   const preset = path.join(dir, 'preset.json');
   fs.writeFileSync(
@@ -114,8 +118,8 @@ describe('a plugin built for another major version of the plugin API', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      "absnas: preset.json: /shrink/metric/plugin: plugin 'metric-from-the-future' was built for plugin API 2.0.0, " +
-        'this absnas implements 1.0.0 (major versions must match)',
+      `absnas: preset.json: /shrink/metric/plugin: plugin 'metric-from-the-future' was built for plugin API ${FUTURE}, ` +
+        `this absnas implements ${PLUGIN_API_VERSION} (major versions must match)`,
     );
     expect(r.stdout).toBe('');
   });

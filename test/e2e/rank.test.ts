@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { PLUGIN_API_VERSION } from '@absnas/core';
 import { KNOWN, writeFakeBenchmark } from './fake-benchmark';
 import { runCli, tempDir } from './helpers';
 
@@ -8,7 +9,7 @@ const ORACLE_PLUGIN = `
 const known = ${KNOWN};
 module.exports = {
   name: 'oracle-metric',
-  apiVersion: '1.0.0',
+  apiVersion: '${PLUGIN_API_VERSION}',
   kind: 'metric',
   schema: { type: 'object', additionalProperties: false, properties: {} },
   register(container) {

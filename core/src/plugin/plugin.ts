@@ -3,7 +3,7 @@ import type { JsonSchema } from '../config/schema';
 import type { PluginKind } from '../config/plugin-slots';
 
 /** The major version of the plugin API that this core implements (semver). */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '2.0.0';
 
 /**
  * What a plugin package exports (as `default` or as `plugin`). A plugin

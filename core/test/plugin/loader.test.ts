@@ -41,10 +41,11 @@ describe('loadPlugin', () => {
   });
 
   it('refuses another major version of the plugin API, naming both versions', () => {
-    const f = writePlugin(dir, 'future', plugin({ name: "'future'", apiVersion: "'2.0.0'" }));
+    const future = `${Number(PLUGIN_API_VERSION.split('.')[0]) + 1}.0.0`;
+    const f = writePlugin(dir, 'future', plugin({ name: "'future'", apiVersion: `'${future}'` }));
     expect(() => loadPlugin(f, 'metric', 'preset.json: /shrink/metric/plugin')).toThrow(PluginError);
     expect(() => loadPlugin(f, 'metric', 'preset.json: /shrink/metric/plugin')).toThrow(
-      `preset.json: /shrink/metric/plugin: plugin 'future' was built for plugin API 2.0.0, this absnas implements ${PLUGIN_API_VERSION} (major versions must match)`,
+      `preset.json: /shrink/metric/plugin: plugin 'future' was built for plugin API ${future}, this absnas implements ${PLUGIN_API_VERSION} (major versions must match)`,
     );
     const old = writePlugin(dir, 'old', plugin({ apiVersion: "'0.9.0'" }));
     expect(() => loadPlugin(old, 'metric', 'x')).toThrow(/built for plugin API 0\.9\.0/);

@@ -17,7 +17,7 @@ export const DARTS_TRAIN_DEFAULTS = {
 
 export const plugin = definePlugin<DartsOptions>({
   name: '@absnas/darts',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'searcher',
   description:
     'DARTS: bilevel optimisation of a mixture supernet (weights by SGD on training batches, architecture weights by Adam on ' +

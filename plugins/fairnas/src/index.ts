@@ -5,7 +5,7 @@ export * from './fairnas';
 
 export const plugin = definePlugin<FairnasOptions>({
   name: '@absnas/fairnas',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'searcher',
   description:
     'FairNAS: strictly fair supernet training (every candidate of every layer once per step, gradients summed, ' +

@@ -5,7 +5,7 @@ export * from './accuracy';
 
 export const plugin = definePlugin<Partial<AccuracyMetricOptions>>({
   name: '@absnas/metric-accuracy',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'metric',
   description:
     "A child's top-1 on validation images with inherited supernet weights, with or without batch-norm recalibration.",

@@ -5,7 +5,7 @@ export * from './magnitude';
 
 export const plugin = definePlugin<Partial<MagnitudeMetricOptions>>({
   name: '@absnas/metric-magnitude',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'metric',
   description:
     'DARTS-style architecture weights trained jointly with the supernet (straight-through single path); ' +

@@ -5,7 +5,7 @@ export * from './naswot';
 
 export const plugin = proxyPlugin({
   name: '@absnas/metric-naswot',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   metric: 'naswot',
   description: "NASWOT (Mellor et al. 2021): log |det K_H| of the Hamming-similarity kernel of a child's ReLU codes over one batch.",
   // Mellor et al.'s batch: 128 training images, no augmentation

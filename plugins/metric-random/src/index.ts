@@ -5,7 +5,7 @@ export * from './random';
 
 export const plugin = definePlugin<RandomMetricOptions>({
   name: '@absnas/metric-random',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'metric',
   description: 'A seeded random score per child model: the floor that any metric must beat.',
   schema: {

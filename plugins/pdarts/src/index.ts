@@ -29,7 +29,7 @@ const stageSchema = {
 
 export const plugin = definePlugin<PdartsOptions>({
   name: '@absnas/pdarts',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'searcher',
   description:
     'Progressive DARTS: stages of bilevel search on deeper supernets, keeping the strongest candidates between stages, ' +

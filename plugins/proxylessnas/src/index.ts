@@ -7,7 +7,7 @@ export * from './cost-model';
 
 export const plugin = definePlugin<ProxylessOptions>({
   name: '@absnas/proxylessnas',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'searcher',
   description: 'ProxylessNAS: binary gates over sampled paths, architecture weights learned with Adam under a FLOPs or latency regulariser.',
   schema: {

@@ -12,7 +12,7 @@ const int = (def: number, description: string) => ({ type: 'integer', minimum: 1
 
 export const plugin = definePlugin<Partial<DartsOptions>>({
   name: NAME,
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'space',
   description:
     'DARTS cell space (8 operators, 4 intermediate nodes, 14 edges; normal and reduction cells, 28 choice points) with its ' +

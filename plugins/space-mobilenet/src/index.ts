@@ -8,7 +8,7 @@ import { MobileNetSpace } from './space';
 
 export const plugin = definePlugin<Partial<MobileNetOptions>>({
   name: '@absnas/space-mobilenet',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'space',
   description:
     'MobileNet-style chain spaces: SPOS/ProxylessNAS (21 layers, MBConv k3/5/7 x e3/6 + identity) and FairNAS ' +

@@ -7,7 +7,7 @@ import { Nb201Space } from './space';
 
 export const plugin = definePlugin<Partial<Nb201Options>>({
   name: '@absnas/space-nb201',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'space',
   description:
     'NAS-Bench-201 cell space (4 nodes, 6 edges, 5 operators) with its weight-sharing supernet, ' +

@@ -5,7 +5,7 @@ export * from './spos';
 
 export const plugin = definePlugin<SposOptions>({
   name: '@absnas/spos',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'searcher',
   description: 'Single Path One-Shot: uniform single-path supernet training, then evolutionary search under a FLOPs limit.',
   schema: oneShotOptionsSchema(false),

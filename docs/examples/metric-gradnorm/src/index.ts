@@ -58,7 +58,7 @@ export class GradNormMetric implements Metric {
 
 export const plugin = definePlugin<GradNormOptions>({
   name: 'absnas-metric-gradnorm',
-  apiVersion: '1.0.0',
+  apiVersion: '2.0.0',
   kind: 'metric',
   description: "Gradient norm at initialisation (training-free): the L2 norm of a child's loss gradient at the base weights W0, on one batch.",
   schema: {
