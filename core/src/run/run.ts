@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../backend';
-import type { CheckpointSink } from '../checkpoint/checkpointer';
-import { loadData } from '../data/load';
-import type { DataSplits } from '../data/dataset';
-import type { RunResult } from '../hooks/hooks';
+import type { Checkpointer, CheckpointSink } from '../checkpoint/checkpointer';
 import type { Interruption } from '../checkpoint/interrupt';
+import type { DataSplits } from '../data/dataset';
+import { loadData } from '../data/load';
+import type { RunResult } from '../hooks/hooks';
 import { writeRunReport } from '../report/html';
 import type { SearchResult } from '../search/searcher';
-import type { Checkpointer } from '../checkpoint/checkpointer';
 import type { RunServices } from '../services/run-services';
 import { Shrinker, ShrinkResult } from '../shrink/shrinker';
 import { CandidateSet } from '../space/candidates';
@@ -62,6 +61,7 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
   const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption };
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
+    const phase = trackPhase(run.checkpoints);
     hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
     await hooks.series('onRunStart', { runDir: runDir.dir, config, backend: run.backend.name, seed: config.seed });
 
@@ -69,7 +69,6 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
     const data = loadData(config.data, config.seed);
     progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
     const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints) };
-    const phase = trackPhase(run.checkpoints);
 
     const shrinkBegan = Date.now();
     // forks are taken in a fixed order, so a resumed run derives the same generators
