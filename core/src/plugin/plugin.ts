@@ -2,6 +2,10 @@ import type { DependencyContainer } from 'tsyringe';
 import type { JsonSchema } from '../config/schema';
 import type { PluginKind } from '../config/plugin-slots';
 
+// the contract names them; they are the configuration's
+export type { JsonSchema } from '../config/schema';
+export type { PluginKind } from '../config/plugin-slots';
+
 /** The major version of the plugin API that this core implements (semver). */
 export const PLUGIN_API_VERSION = '2.0.0';
 

@@ -26,10 +26,14 @@ describe('the hook contract in a run', () => {
   let threshold: number | undefined;
   let ended: RunResult | undefined;
 
+  let hash = '';
+
   beforeAll(async () => {
     const full = assemble(config(), () => 'hook-contract.test');
     full.hooks.tap('onRunStart', 'reader', (info) => void (threshold = info.config.shrink.threshold));
     full.hooks.tap('onRunEnd', 'reader', (info) => void (ended = info.result));
+    full.hooks.tap('onSearchEnd', 'saver', () => ({ saveCheckpoint: true }));
+    hash = configHash(full.config);
     await executeRun(full, new RunDirectory(fullDir), new SilentProgress());
   });
 
@@ -52,22 +56,17 @@ describe('the hook contract in a run', () => {
   });
 
   it('saveCheckpoint at onSearchEnd saves one, and resuming from it ends in the same result', async () => {
-    const assembly = assemble(config(), () => 'hook-contract.test');
-    assembly.hooks.tap('onSearchEnd', 'saver', () => ({ saveCheckpoint: true }));
-    const dir = tempDir('hooks-save');
-    await executeRun(assembly, new RunDirectory(dir), new SilentProgress());
-    const latest = new Checkpointer(path.join(dir, 'checkpoints'), configHash(assembly.config)).latest();
+    const latest = new Checkpointer(path.join(fullDir, 'checkpoints'), hash).latest();
     expect(latest?.reason).toBe('asked for by a handler of onSearchEnd');
     expect(Object.keys(latest!.parts)).toEqual(['run']);
-    const first = fs.readFileSync(path.join(dir, 'result.json'), 'utf8');
-    expect(first).toBe(fs.readFileSync(path.join(fullDir, 'result.json'), 'utf8'));
+    const first = fs.readFileSync(path.join(fullDir, 'result.json'), 'utf8');
 
     // the shrink phase is done in that checkpoint: the resumed run searches again, to the same child
     const again = assemble(config(), () => 'hook-contract.test');
     let shrinkEpochs = 0;
     again.hooks.tap('onEpochEnd', 'count', (e) => void (e.phase === 'shrink' && shrinkEpochs++));
-    await executeRun(again, new RunDirectory(dir), new SilentProgress(), { resume: true });
+    await executeRun(again, new RunDirectory(fullDir), new SilentProgress(), { resume: true });
     expect(shrinkEpochs).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')).toBe(first);
+    expect(fs.readFileSync(path.join(fullDir, 'result.json'), 'utf8')).toBe(first);
   });
 });
