@@ -25,6 +25,7 @@ export * from './space/requirements';
 export * from './space/candidates';
 export * from './metric/metric';
 export * from './metric/proxy';
+export * from './plugin/proxy-plugin';
 export * from './search/searcher';
 
 // Building supernets: parameters with seeded initialisation, layers (tf is re-exported above)

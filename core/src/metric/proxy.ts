@@ -9,11 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Batch, batches } from '../data/batches';
 import type { ForwardMode } from '../nn/layers';
 import type { ParamStore, WeightSnapshot } from '../nn/params';
-import type { AbsnasPlugin, JsonSchema } from '../plugin/plugin';
+import type { JsonSchema } from '../config/schema';
 import type { Architecture, InputSpec, SearchSpace, Supernet } from '../space/search-space';
 import { crossEntropy } from '../train/loss';
 import { DataError } from '../util/errors';
-import { METRIC } from '../tokens';
 import { Rng } from '../util/rng';
 import type { ChildScorer, Metric, MetricContext } from './metric';
 
@@ -196,7 +195,7 @@ export async function lossGradients(
 /**
  * The metric of a zero-cost proxy: each scoring round is a ProxyRound with
  * `options`, and a child's score is `score` on its network. What a proxy
- * plugin registers under METRIC.
+ * plugin registers under METRIC (plugin/proxy-plugin.ts).
  */
 export function proxyMetric(
   name: string,
@@ -211,35 +210,6 @@ export function proxyMetric(
         score: (arch: Architecture) => round.score(arch, (child) => score(child, round)),
         dispose: () => round.dispose(),
       };
-    },
-  };
-}
-
-/** What a proxy plugin is made of (see proxyPlugin). */
-export interface ProxyPluginSpec {
-  /** The package name. */
-  name: string;
-  /** The plugin API version the plugin was built for, as a literal (AbsnasPlugin.apiVersion). */
-  apiVersion: string;
-  /** The metric's name in results ('synflow'). */
-  metric: string;
-  description: string;
-  /** The defaults of the batch options of a proxy that reads one batch; absent for one that reads no data. */
-  batch?: { batchSize: number; augment?: boolean };
-  /** The proxy's value for one child's network. */
-  score(child: ProxyChild, round: ProxyRound): Promise<number>;
-}
-
-/** A metric plugin for a zero-cost proxy: options `network` (and `batchSize`, `augment`), the metric proxyMetric makes. */
-export function proxyPlugin(spec: ProxyPluginSpec): AbsnasPlugin<ProxyRoundOptions> {
-  return {
-    name: spec.name,
-    apiVersion: spec.apiVersion,
-    kind: 'metric',
-    description: spec.description,
-    schema: proxyOptionsSchema(spec.batch ?? {}),
-    register(container, options) {
-      container.register(METRIC, { useValue: proxyMetric(spec.metric, options, (child, round) => spec.score(child, round)) });
     },
   };
 }
