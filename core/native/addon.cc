@@ -137,10 +137,11 @@ bool integer(napi_env env, napi_value v, const char* what, int64_t lo, int64_t* 
 }
 
 // Runs one kernel with the thread count chosen for it (threads.cc); C++ errors become JS errors.
+// fixed_split: the kernel's result depends on its thread count (see begin_kernel_threads).
 template <typename F>
-napi_value guarded(napi_env env, F&& f) {
+napi_value guarded(napi_env env, F&& f, bool fixed_split = false) {
   try {
-    absnas::begin_kernel_threads();
+    absnas::begin_kernel_threads(fixed_split);
     f();
   } catch (const dnnl::error& e) {
     return throw_error(env, std::string("oneDNN: ") + e.what() + " (status " + std::to_string(int(e.status)) + ")");
@@ -173,7 +174,8 @@ napi_value convolution(napi_env env, napi_callback_info info, bool depthwise) {
   for (int i = 0; i < 3; i++) {
     if (!floats(env, args[2 + i], want[kind][i], names[kind][i], &p[i])) return nullptr;
   }
-  return guarded(env, [&] { absnas::convolution(int(kind), depthwise, d, p[0], p[1], p[2]); });
+  // the filter gradient (kind 2) reduces over oneDNN's per-thread partial sums
+  return guarded(env, [&] { absnas::convolution(int(kind), depthwise, d, p[0], p[1], p[2]); }, kind == 2);
 }
 
 napi_value conv(napi_env env, napi_callback_info info) { return convolution(env, info, false); }
@@ -189,7 +191,7 @@ napi_value conv_impl(napi_env env, napi_callback_info info) {
   absnas::ConvDims d;
   if (!int_fields(env, args[2], &d)) return nullptr;
   std::string impl;
-  napi_value r = guarded(env, [&] { impl = absnas::convolution_impl(int(kind), depthwise, d); });
+  napi_value r = guarded(env, [&] { impl = absnas::convolution_impl(int(kind), depthwise, d); }, kind == 2);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) return r;

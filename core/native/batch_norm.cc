@@ -1,38 +1,52 @@
 // Batch normalisation with batch statistics, NHWC float32, both cores.
 //
-// The tensor is seen as [rows, c]. Each OpenMP thread accumulates its block of
-// rows into its own per-channel double sums; the sums are added in thread
-// order, so a result depends only on the thread count. The inner loops run
-// over channels and vectorise.
+// The tensor is seen as [rows, c]. The rows are cut into a fixed number of
+// chunks, whatever the thread count; each chunk accumulates into its own
+// per-channel double sums and the chunk sums are added in chunk order, so a
+// result is the same on any number of threads (the thread count follows the
+// machine's load, and a run's numbers must not). The inner loops run over
+// channels and vectorise.
 #include "batch_norm.h"
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace absnas {
 namespace {
 
-// Per-thread partial sums [threads][c], added up in thread order into out.
+// Per-chunk partial sums [chunks][lanes][c], added up in chunk order.
 class ChannelSums {
  public:
-  ChannelSums(int threads, int c, int lanes) : c_(c), lanes_(lanes), sums_(size_t(threads) * lanes * c, 0.0) {}
-  double* of(int thread, int lane) { return &sums_[(size_t(thread) * lanes_ + lane) * c_]; }
-  void total(int threads, int lane, double* out) const {
+  static constexpr long kMaxChunks = 64;
+  ChannelSums(long rows, int c, int lanes)
+      : rows_(rows), chunks_(std::max(1L, std::min(rows, kMaxChunks))), c_(c), lanes_(lanes),
+        sums_(size_t(chunks_) * lanes * c, 0.0) {}
+  long chunks() const { return chunks_; }
+  // Rows [begin, end) of a chunk.
+  void rows_of(long chunk, long* begin, long* end) const {
+    *begin = rows_ * chunk / chunks_;
+    *end = rows_ * (chunk + 1) / chunks_;
+  }
+  double* of(long chunk, int lane) { return &sums_[(size_t(chunk) * lanes_ + lane) * c_]; }
+  void clear() { std::fill(sums_.begin(), sums_.end(), 0.0); }
+  void total(int lane, double* out) const {
     for (int k = 0; k < c_; k++) out[k] = 0.0;
-    for (int t = 0; t < threads; t++) {
-      const double* s = &sums_[(size_t(t) * lanes_ + lane) * c_];
+    for (long j = 0; j < chunks_; j++) {
+      const double* s = &sums_[(size_t(j) * lanes_ + lane) * c_];
       for (int k = 0; k < c_; k++) out[k] += s[k];
     }
   }
 
  private:
+  long rows_, chunks_;
   int c_, lanes_;
   std::vector<double> sums_;
 };
 
-// Rows [begin, end) of this thread's share.
+// Rows [begin, end) of this thread's share, for the element-wise passes.
 void share(long rows, long* begin, long* end) {
   const int t = omp_get_thread_num(), n = omp_get_num_threads();
   *begin = rows * t / n;
@@ -43,40 +57,46 @@ void share(long rows, long* begin, long* end) {
 
 void batch_norm_forward(long rows, int c, const float* x, const float* gamma, const float* beta, float eps, float* y,
                         float* mean, float* variance, float* inv_std) {
-  const int threads = omp_get_max_threads();
-  ChannelSums sums(threads, c, 1);
+  ChannelSums sums(rows, c, 1);
   std::vector<double> m(c), v(c);
   std::vector<float> mf(c), scale(c), shift(c);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel
   {
-    long r0, r1;
-    share(rows, &r0, &r1);
-    double* s = sums.of(omp_get_thread_num(), 0);
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * c;
-      for (int k = 0; k < c; k++) s[k] += xr[k];
+#pragma omp for schedule(static)
+    for (long j = 0; j < sums.chunks(); j++) {
+      long r0, r1;
+      sums.rows_of(j, &r0, &r1);
+      double* s = sums.of(j, 0);
+      for (long r = r0; r < r1; r++) {
+        const float* xr = x + r * c;
+        for (int k = 0; k < c; k++) s[k] += xr[k];
+      }
     }
-#pragma omp barrier
 #pragma omp single
     {
-      sums.total(threads, 0, m.data());
+      sums.total(0, m.data());
       for (int k = 0; k < c; k++) {
         m[k] /= double(rows);
         mf[k] = float(m[k]);
       }
+      sums.clear();
     }
-    for (int k = 0; k < c; k++) s[k] = 0.0;
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * c;
-      for (int k = 0; k < c; k++) {
-        const double d = double(xr[k]) - m[k];
-        s[k] += d * d;
+#pragma omp for schedule(static)
+    for (long j = 0; j < sums.chunks(); j++) {
+      long r0, r1;
+      sums.rows_of(j, &r0, &r1);
+      double* s = sums.of(j, 0);
+      for (long r = r0; r < r1; r++) {
+        const float* xr = x + r * c;
+        for (int k = 0; k < c; k++) {
+          const double d = double(xr[k]) - m[k];
+          s[k] += d * d;
+        }
       }
     }
-#pragma omp barrier
 #pragma omp single
     {
-      sums.total(threads, 0, v.data());
+      sums.total(0, v.data());
       for (int k = 0; k < c; k++) {
         v[k] /= double(rows);
         const float is = float(1.0 / std::sqrt(v[k] + double(eps)));
@@ -87,6 +107,8 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
         shift[k] = beta ? beta[k] : 0.0f;
       }
     }
+    long r0, r1;
+    share(rows, &r0, &r1);
     for (long r = r0; r < r1; r++) {
       const float* xr = x + r * c;
       float* yr = y + r * c;
@@ -107,30 +129,31 @@ void running_stats_update(int c, const float* mean, const float* variance, const
 
 void batch_norm_backward(long rows, int c, const float* dy, const float* x, const float* mean, const float* inv_std,
                          const float* gamma, float* dx, float* sum_dy, float* sum_dy_xhat) {
-  const int threads = omp_get_max_threads();
-  ChannelSums sums(threads, c, 2);
+  ChannelSums sums(rows, c, 2);
   std::vector<double> sd(c), sdx(c);
   std::vector<float> a(c), b(c), cst(c);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel
   {
-    long r0, r1;
-    share(rows, &r0, &r1);
-    double* s0 = sums.of(omp_get_thread_num(), 0);
-    double* s1 = sums.of(omp_get_thread_num(), 1);
-    for (long r = r0; r < r1; r++) {
-      const float* dyr = dy + r * c;
-      const float* xr = x + r * c;
-      for (int k = 0; k < c; k++) {
-        const double g = dyr[k];
-        s0[k] += g;
-        s1[k] += g * (double(xr[k]) - double(mean[k]));
+#pragma omp for schedule(static)
+    for (long j = 0; j < sums.chunks(); j++) {
+      long r0, r1;
+      sums.rows_of(j, &r0, &r1);
+      double* s0 = sums.of(j, 0);
+      double* s1 = sums.of(j, 1);
+      for (long r = r0; r < r1; r++) {
+        const float* dyr = dy + r * c;
+        const float* xr = x + r * c;
+        for (int k = 0; k < c; k++) {
+          const double g = dyr[k];
+          s0[k] += g;
+          s1[k] += g * (double(xr[k]) - double(mean[k]));
+        }
       }
     }
-#pragma omp barrier
 #pragma omp single
     {
-      sums.total(threads, 0, sd.data());
-      sums.total(threads, 1, sdx.data());
+      sums.total(0, sd.data());
+      sums.total(1, sdx.data());
       for (int k = 0; k < c; k++) {
         const double is = inv_std[k];
         const double ak = gamma ? double(gamma[k]) * is : is;
@@ -142,6 +165,8 @@ void batch_norm_backward(long rows, int c, const float* dy, const float* x, cons
         cst[k] = float(-ak * sd[k] / double(rows));
       }
     }
+    long r0, r1;
+    share(rows, &r0, &r1);
     for (long r = r0; r < r1; r++) {
       const float* dyr = dy + r * c;
       const float* xr = x + r * c;

@@ -39,8 +39,11 @@ export * from './data/dataset';
 export * from './data/batches';
 export { loadData } from './data/load';
 export { loadMnist, MNIST_INPUT } from './data/mnist';
+export type { MnistOptions } from './data/mnist';
 export { loadSynthetic } from './data/synthetic';
+export type { SyntheticOptions } from './data/synthetic';
 export { loadCifar10 } from './data/cifar10';
+export type { Cifar10Options } from './data/cifar10';
 export { loadImageFolder, listImageFolder, closeImageDecoder, IMAGENET_MEAN, IMAGENET_STD } from './data/image-folder';
 export type { ImageFolderOptions, ImageFolderListing, ImageFolderMode } from './data/image-folder';
 

@@ -196,6 +196,59 @@ describeNative('native kernels', () => {
     }
   });
 
+  test("a run's numbers do not follow the load: batch norm is bitwise the same on any thread count, the filter gradient always takes the maximum", async () => {
+    const os = await import('os');
+    const { spawn } = await import('child_process');
+    const shape = [8, 10, 10, 24]; // 800 rows: every thread count splits them differently
+    const bn = () =>
+      evaluate(() => {
+        const x = randomPair(shape, 61, -3, 5).t as tf.Tensor4D;
+        const r = randomPair(shape, 62).t;
+        const out = batchNormTrain(x, undefined, undefined, 1e-5);
+        const dx = tf.grad((a: tf.Tensor) => {
+          const s = batchNormTrain(a as tf.Tensor4D, undefined, undefined, 1e-5);
+          s.mean.dispose();
+          s.variance.dispose();
+          return tf.sum(tf.mul(s.y, r));
+        })(x);
+        return { y: out.y, mean: out.mean, variance: out.variance, dx };
+      });
+    const bits = (v: ArrayLike<number>) => Buffer.from(Float32Array.from(v).buffer);
+    // x [2, 9, 9, 8], dy [2, 9, 9, 8], dW [3, 3, 8, 8], stride 1, 'same' padding
+    const dims = Int32Array.of(2, 9, 9, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    const x = Float32Array.from(randomPair([2 * 9 * 9 * 8], 63).v);
+    const dy = Float32Array.from(randomPair([2 * 9 * 9 * 8], 64).v);
+    const filterGradient = () => {
+      const dw = new Float32Array(3 * 3 * 8 * 8);
+      addon.conv(2, dims, x, dy, dw);
+      return { dw, threads: addon.info().lastThreads };
+    };
+    const max = os.availableParallelism?.() ?? os.cpus().length;
+    const busy: ReturnType<typeof spawn>[] = [];
+    try {
+      const runs = [];
+      for (const n of [1, 2, 3]) {
+        addon.setThreads(n);
+        runs.push(await bn());
+      }
+      for (const other of runs.slice(1)) {
+        for (const k of ['y', 'mean', 'variance', 'dx'] as const) expect(bits(other[k].values).equals(bits(runs[0][k].values))).toBe(true);
+      }
+      addon.setThreads(max);
+      const fixed = filterGradient();
+      // every core kept busy by other processes: a load-following kernel would take one thread
+      addon.setThreads(0);
+      for (let i = 0; i < max; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const loaded = filterGradient();
+      expect(loaded.threads).toBe(max);
+      expect(bits(loaded.dw).equals(bits(fixed.dw))).toBe(true);
+    } finally {
+      for (const p of busy) p.kill('SIGKILL');
+      addon.setThreads(0);
+    }
+  });
+
   test('broadcast patterns of the element-wise kernels', () => {
     const full = [64, 32, 32, 16];
     expect(broadcastPattern(full, full)).toEqual({ mid: 64 * 32 * 32 * 16, inner: 1 });
