@@ -88,7 +88,9 @@ describe('kill and resume', () => {
 
   it('a second run into a busy directory is refused; a finished directory is not overwritten', async () => {
     const dir = tempDir('busy');
-    const { child, done } = start(['run', 'presets/quickstart.json', ...SMALL, '--out', dir, '--quiet']);
+    // long enough to be still running on a fast machine when the second run starts (it is killed)
+    const long = ['--set', 'shrink.epochsBeforeFirstRound=50'];
+    const { child, done } = start(['run', 'presets/quickstart.json', ...SMALL, ...long, '--out', dir, '--quiet']);
     await waitFor(() => fs.existsSync(path.join(dir, '.lock')), 60000);
     const second = runCli(['run', 'presets/quickstart.json', ...SMALL, '--out', dir, '--quiet']);
     expect(second.status).toBe(2);
