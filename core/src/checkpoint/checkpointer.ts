@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureDir } from '../util/fs';
 import { CheckpointContent, CheckpointError, readCheckpoint, writeCheckpoint } from './format';
 
 /** What a part of the run state captures for a checkpoint. */
@@ -125,7 +126,7 @@ export class Checkpointer implements CheckpointSink {
       meta: { configHash: this.hash, sequence: this.sequence, reason, parts: states },
       tensors,
     };
-    fs.mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     const file = path.join(this.dir, `${PREFIX}${String(this.sequence).padStart(6, '0')}${SUFFIX}`);
     writeCheckpoint(file, content);
     this.lastSaved = file;

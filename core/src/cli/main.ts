@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { HookError } from '../hooks/hooks';
 import { didYouMean } from '../util/did-you-mean';
 import { isUserError, UserError } from '../util/errors';
+import { fileSystemError } from '../util/fs';
 import { wantsHelp } from './args';
 import type { Command } from './command';
 import { COMMANDS } from './commands';
@@ -53,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    const inner = e instanceof HookError ? e.cause : e;
+    const cause = e instanceof HookError ? e.cause : e;
+    // a full disk, a read-only folder, a file where a folder belongs: the machine's doing, not a bug
+    const inner = fileSystemError(cause) ?? cause;
     if (isUserError(inner)) {
       process.stderr.write(`absnas: ${e instanceof HookError ? e.message : inner.message}\n`);
       return inner.exitCode;

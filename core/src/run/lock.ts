@@ -1,7 +1,65 @@
+/**
+ * One run per directory: `<dir>/.lock` names its owner (host, pid, the
+ * process's start time, and an optional token and job id). A lock whose
+ * process has died, or whose pid now belongs to another process (the start
+ * time differs), is stale and taken over; a lock held by a live process, or
+ * by another host, is refused with the way to remove it.
+ *
+ * The record is meant to be extended: `token` and `jobId` are written and
+ * read back but not interpreted here, so that a scheduler can recognise its
+ * own lock (e.g. to take over a job moved to another host).
+ */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../util/errors';
+import { ensureDir, fileSystemError, withFileErrors } from '../util/fs';
+
+/** What `.lock` holds. */
+export interface LockRecord {
+  pid: number;
+  host: string;
+  /** When the lock was taken (ISO time). */
+  started: string;
+  /** The owner process's start, as the kernel reports it (`<boot id>:<clock ticks>`); absent where it cannot be read. */
+  processStart?: string;
+  /** An opaque owner token (not interpreted here). */
+  token?: string;
+  /** The job the owner runs for, e.g. a scheduler's id (not interpreted here). */
+  jobId?: string;
+}
+
+export interface LockOptions {
+  token?: string;
+  jobId?: string;
+  /** Told when a stale lock is taken over. */
+  note?: (message: string) => void;
+}
+
+export const LOCK_FILE = '.lock';
+
+/**
+ * When process `pid` started, as `<boot id>:<start time in clock ticks>`
+ * from /proc (Linux); undefined where that cannot be read. Two processes
+ * that got the same pid differ here.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count fields after its last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[19]; // field 22, starttime
+    let boot = '';
+    try {
+      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      // no boot id: the ticks alone still tell reused pids apart within one boot
+    }
+    return ticks ? `${boot}:${ticks}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -12,46 +70,94 @@ function alive(pid: number): boolean {
   }
 }
 
-/**
- * An exclusive claim on a run directory: a `.lock` file holding the owner's
- * pid. A lock whose process has died is taken over, so a killed run never
- * blocks its own resume.
- */
-export class RunLock {
-  private constructor(private readonly file: string) {}
+/** Why the lock's owner no longer holds it (dead, or its pid reused), or undefined while it does. */
+function staleness(owner: Partial<LockRecord>): string | undefined {
+  if (!owner.pid) return 'it names no process';
+  if (!alive(owner.pid)) return `process ${owner.pid} is no longer running`;
+  if (owner.processStart) {
+    const now = processStart(owner.pid);
+    if (now !== undefined && now !== owner.processStart) return `pid ${owner.pid} now belongs to another process`;
+  }
+  return undefined;
+}
 
-  static acquire(dir: string, note: (message: string) => void = () => undefined): RunLock {
-    const file = path.join(dir, '.lock');
-    fs.mkdirSync(dir, { recursive: true });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = fs.openSync(file, 'wx');
-        fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() }) + '\n');
-        fs.closeSync(fd);
-        return new RunLock(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      let owner: { pid?: number; host?: string; started?: string } = {};
-      try {
-        owner = JSON.parse(fs.readFileSync(file, 'utf8'));
-      } catch {
-        // an empty or torn lock file: its writer died while writing it
-      }
-      const sameHost = !owner.host || owner.host === os.hostname();
-      if (owner.pid && sameHost && alive(owner.pid)) {
-        throw new UserError(`run directory ${dir} is in use by process ${owner.pid} (started ${owner.started ?? 'at an unknown time'}); choose another --out`);
-      }
-      if (!sameHost) {
-        throw new UserError(`run directory ${dir} is locked by process ${owner.pid} on host ${owner.host}; remove ${file} if that run is gone`);
-      }
-      note(`taking over the lock of ${dir} from process ${owner.pid ?? '?'}, which is no longer running`);
-      fs.rmSync(file, { force: true });
+/** An exclusive claim on a run directory (see the module comment); release() gives it up. */
+export class RunLock {
+  private constructor(
+    readonly file: string,
+    readonly record: LockRecord,
+  ) {}
+
+  /** The record of the lock in `dir`, or undefined when there is none (or it is unreadable: its writer died while writing it). */
+  static read(dir: string): Partial<LockRecord> | undefined {
+    try {
+      const v = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8'));
+      return v && typeof v === 'object' ? v : {};
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : {};
     }
-    throw new UserError(`could not lock run directory ${dir}`);
+  }
+
+  static acquire(dir: string, options: LockOptions = {}): RunLock {
+    const file = path.join(dir, LOCK_FILE);
+    ensureDir(dir);
+    const record: LockRecord = {
+      pid: process.pid,
+      host: os.hostname(),
+      started: new Date().toISOString(),
+      processStart: processStart(process.pid),
+      ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (tryCreate(file, JSON.stringify(record) + '\n')) return new RunLock(file, record);
+      const owner = RunLock.read(dir) ?? {};
+      const remove = `if no absnas run is using ${dir}, remove ${file}`;
+      if (owner.host && owner.host !== os.hostname()) {
+        throw new UserError(`run directory ${dir} is locked by process ${owner.pid} on host ${owner.host} (since ${owner.started ?? 'an unknown time'}); ${remove}`);
+      }
+      const stale = staleness(owner);
+      if (!stale) {
+        throw new UserError(
+          `run directory ${dir} is in use by process ${owner.pid} (locked since ${owner.started ?? 'an unknown time'}): ` +
+            `wait for it to finish or stop it; ${remove}`,
+        );
+      }
+      options.note?.(`taking over the lock of ${dir}: ${stale}`);
+      withFileErrors('remove the stale lock', file, () => fs.rmSync(file, { force: true }));
+    }
+    throw new UserError(`could not lock run directory ${dir}: another process took it at the same time; try again`);
   }
 
   release(): void {
     fs.rmSync(this.file, { force: true });
   }
+}
+
+/** Take a lock on `dir` for this process (see RunLock). */
+export function acquireRunLock(dir: string, options: LockOptions = {}): RunLock {
+  return RunLock.acquire(dir, options);
+}
+
+/** Create `file` with `text` if it does not exist; false if it does. A half-written lock is removed. */
+function tryCreate(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw fileSystemError(e, 'create the lock', file) ?? e;
+  }
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    if (fs.writeSync(fd, bytes) !== bytes.length) {
+      throw Object.assign(new Error('short write'), { code: 'ENOSPC', path: file });
+    }
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw fileSystemError(e, 'write the lock', file) ?? e;
+  }
+  fs.closeSync(fd);
+  return true;
 }

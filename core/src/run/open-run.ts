@@ -16,7 +16,8 @@ import type { HookBus } from '../hooks/hooks';
 import type { RunServices } from '../services/run-services';
 import { UserError } from '../util/errors';
 import type { Progress } from '../util/progress';
-import { RunLock } from './lock';
+import { removeStaleTempFiles } from '../util/fs';
+import { acquireRunLock } from './lock';
 import type { RunDirectory } from './run-dir';
 
 export interface OpenRunOptions {
@@ -49,8 +50,12 @@ export interface OpenRun {
 /** Open `runDir` (see the module comment), do `work`, and close it again. */
 export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptions, work: (run: OpenRun) => Promise<T>): Promise<T> {
   const { config, progress } = options;
-  const lock = RunLock.acquire(runDir.dir, (m) => progress.log(m));
+  const lock = acquireRunLock(runDir.dir, { note: (m) => progress.log(m) });
   try {
+    // what a process killed in the middle of a write left (the lock says none is writing now)
+    for (const dir of [runDir.dir, runDir.file('checkpoints')]) {
+      for (const f of removeStaleTempFiles(dir)) progress.log(`removed ${f}, left by a write that was interrupted`);
+    }
     const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
     if (options.resume) resumeFromLatest(checkpoints, progress);
     else if (runDir.holdsRun()) {

@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { ensureDir, withFileErrors, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 
 /** The directory of one run: config, events, artifacts, result and report. */
 export class RunDirectory {
   private readonly eventsFile: string;
 
   constructor(readonly dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     this.eventsFile = path.join(dir, 'events.jsonl');
   }
 
@@ -30,7 +30,8 @@ export class RunDirectory {
 
   /** Append one event (with a timestamp) to events.jsonl. */
   emit(event: Record<string, unknown>): void {
-    fs.appendFileSync(this.eventsFile, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+    const line = JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n';
+    withFileErrors('append to', this.eventsFile, () => fs.appendFileSync(this.eventsFile, line));
   }
 
   writeJson(name: string, value: unknown): void {
