@@ -130,6 +130,9 @@ describe('numerical guard', () => {
       '--out', dir, '--quiet',
     ]);
     expect(r.status).toBe(3);
+    // a resume would replay the same step: the hint says what to change instead
+    expect(r.stderr).toContain('a resume with the same config repeats this step: start a new run (--out) with a lower learning rate');
+    expect(r.stderr).not.toContain('resume with: absnas run --resume');
     expect(r.stderr).toMatch(/shrink epoch \d+, step \d+: the loss is (NaN|Infinity|-Infinity); stopped before applying this step \(last good checkpoint: /);
     expect(fs.existsSync(path.join(dir, 'result.json'))).toBe(false);
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureDir } from '../util/fs';
+import { ensureDir, withFileErrors } from '../util/fs';
 import { CheckpointContent, CheckpointError, readCheckpoint, writeCheckpoint } from './format';
 
 /** What a part of the run state captures for a checkpoint. */
@@ -165,8 +165,7 @@ export class Checkpointer implements CheckpointSink {
 
   private files(): { file: string; sequence: number }[] {
     if (!fs.existsSync(this.dir)) return [];
-    return fs
-      .readdirSync(this.dir)
+    return withFileErrors('read the folder', this.dir, () => fs.readdirSync(this.dir))
       .filter((f) => f.startsWith(PREFIX) && f.endsWith(SUFFIX))
       .map((f) => ({ file: path.join(this.dir, f), sequence: Number(f.slice(PREFIX.length, -SUFFIX.length)) }))
       .filter((f) => Number.isFinite(f.sequence))

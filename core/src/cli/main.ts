@@ -37,6 +37,11 @@ function findCommand(name: string): Command {
   throw new UserError(`unknown command '${name}' (commands: ${names.join(', ')}, help)${didYouMean(name, names)}`);
 }
 
+/** A message that echoes a huge input (an 80 KB architecture string) shows its start and its length, not all of it. */
+export function shortenEchoes(message: string, max = 200): string {
+  return message.replace(new RegExp(`[^\\s]{${max + 1},}`, 'g'), (w) => `${w.slice(0, max)}... (${w.length} characters)`);
+}
+
 /** Run one command line; returns the exit code. User errors are one line, without a stack. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -58,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     // a full disk, a read-only folder, a file where a folder belongs: the machine's doing, not a bug
     const inner = fileSystemError(cause) ?? cause;
     if (isUserError(inner)) {
-      process.stderr.write(`absnas: ${e instanceof HookError ? e.message : inner.message}\n`);
+      process.stderr.write(`absnas: ${shortenEchoes(e instanceof HookError ? e.message : inner.message)}\n`);
       return inner.exitCode;
     }
     process.stderr.write(`absnas: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

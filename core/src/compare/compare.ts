@@ -9,7 +9,7 @@ import { assemble } from '../run/assemble';
 import { executeRun, RunResult } from '../run/run';
 import { RunDirectory } from '../run/run-dir';
 import { ConfigError } from '../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { ensureDir, readJsonLines, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Progress } from '../util/progress';
 import { interruptible, progressFor, readPreset } from '../run/launch';
 import { writeCompareReport } from '../report/html';
@@ -31,10 +31,8 @@ function benchmarkFor(config: RunConfig, spaceName: string): Nb201Benchmark | un
 }
 
 function lastRunSeconds(dir: string): number {
-  const file = path.join(dir, 'events.jsonl');
-  if (!fs.existsSync(file)) return 0;
-  const ends = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'runEnd');
-  return ends.length ? Number(ends[ends.length - 1].seconds?.total ?? 0) : 0;
+  const ends = readJsonLines(path.join(dir, 'events.jsonl')).filter((e) => e.event === 'runEnd');
+  return ends.length ? Number((ends[ends.length - 1].seconds as { total?: number } | undefined)?.total ?? 0) : 0;
 }
 
 function shrinkEpochs(cell: CompareCell, cells: readonly CompareCell[]): number {
@@ -65,7 +63,7 @@ export async function runComparison(
   const assemblies = cells.map((cell) => assemble(cellConfig(raw, cell, config.name), origin));
   const space = assemblies[0].space;
   const benchmark = benchmarkFor(config, space.name);
-  fs.mkdirSync(outDir, { recursive: true });
+  ensureDir(outDir);
 
   const outcomes: CellOutcome[] = [];
   for (const [i, cell] of cells.entries()) {

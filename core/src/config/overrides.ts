@@ -38,6 +38,9 @@ export function parseOverride(text: string): Override {
   } catch {
     value = valueText;
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new ConfigError(`--set ${text}: ${valueText.trim()} is beyond the largest number (about 1.8e308)`);
+  }
   const pointer = path.reduce((p, k) => joinPointer(p, k), '');
   return { text, path, pointer, value };
 }

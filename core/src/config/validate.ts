@@ -99,6 +99,7 @@ function shorten(s: string, max = 60): string {
 function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v} (beyond the largest number, about 1.8e308)`;
   const type = Array.isArray(v) ? 'array' : typeof v;
   return `${type} ${shorten(JSON.stringify(v))}`;
 }

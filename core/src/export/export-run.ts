@@ -10,7 +10,7 @@ import { recalibrateBatchNorm } from '../eval/child-accuracy';
 import { assemble } from '../run/assemble';
 import type { RunResult } from '../run/run';
 import { UserError } from '../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { ensureDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 
@@ -48,7 +48,7 @@ export async function exportRun(runDir: string, options: ExportOptions, progress
   const assembly = assemble(loaded.raw, loaded.origin);
   const { config, space } = assembly;
   const arch = space.parse(result.architecture);
-  fs.mkdirSync(options.outDir, { recursive: true });
+  ensureDir(options.outDir);
 
   if (options.format === 'json') {
     const file = path.join(options.outDir, 'architecture.json');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { SearchSpace } from '../space/search-space';
-import { writeFileAtomic } from '../util/fs';
+import { readJsonLines, writeFileAtomic } from '../util/fs';
 import { cellGraphSpec, compareSpec, EpochPoint, rankingSpec, renderChart, shrinkHistorySpec, trainingCurvesSpec } from './charts';
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -30,11 +30,6 @@ function readJson<T>(file: string): T | undefined {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
 }
 
-function events(dir: string): Record<string, unknown>[] {
-  const file = path.join(dir, 'events.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
 
 /**
  * report.html of a run directory: the found child (as a graph where the space
@@ -67,7 +62,7 @@ export async function writeRunReport(dir: string, space?: SearchSpace): Promise<
       ),
     );
   }
-  const epochs = events(dir).filter((e) => e.event === 'epoch') as unknown as EpochPoint[];
+  const epochs = readJsonLines(path.join(dir, 'events.jsonl')).filter((e) => e.event === 'epoch') as unknown as EpochPoint[];
   if (epochs.length) sections.push('<h2>Training</h2>', `<figure>${await renderChart(trainingCurvesSpec(epochs))}</figure>`);
   const ranking = readJson<{ taus?: { metric: string; epoch: number; tau: number }[] }>(path.join(dir, 'ranking.json'));
   if (ranking?.taus?.length) sections.push('<h2>Ranking</h2>', `<figure>${await renderChart(rankingSpec(ranking.taus))}</figure>`);

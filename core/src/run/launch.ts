@@ -14,6 +14,7 @@ import { applyOverrides } from '../config/overrides';
 import { UserError } from '../util/errors';
 import { ConsoleProgress, type Progress, SilentProgress } from '../util/progress';
 import { assemble } from './assemble';
+import { batchUses, preflightData, preflightMemory } from './preflight';
 import { executeRun, type RunOutcome } from './run';
 import { RunDirectory } from './run-dir';
 import { assembleTraining, executeTraining, type TrainingOutcome } from './training';
@@ -48,11 +49,15 @@ export async function launchRun(request: RunRequest): Promise<{ outcome: RunOutc
   const preset = request.resume ? savedConfig(request.resume, 'run') : request.preset;
   const { raw, origin } = readPreset(preset, request.sets);
   const assembly = assemble(raw, origin);
-  const progress = progressFor(request.quiet, assembly.config.output.progress);
-  const runDir = runDirectory(request.resume ?? request.out, assembly.config.name);
+  const { config, searcher, space } = assembly;
+  // nothing is created before the data and the sizes are known to serve the run
+  const data = preflightData(config.data, config.seed, batchUses(config, Boolean(searcher.requirements.mixtures)), origin);
+  preflightMemory(space, data.input, config.backend, origin);
+  const progress = progressFor(request.quiet, config.output.progress);
+  const runDir = runDirectory(request.resume ?? request.out, config.name);
   progress.log(`run directory: ${runDir.dir}`);
   const outcome = await interruptible(`resume with: absnas run --resume ${runDir.dir}`, (interruption) =>
-    executeRun(assembly, runDir, progress, { resume: request.resume !== undefined, interruption }),
+    executeRun(assembly, runDir, progress, { resume: request.resume !== undefined, interruption, data }),
   );
   return { outcome, runDir };
 }
@@ -81,11 +86,14 @@ export async function launchTraining(request: TrainingRequest): Promise<{ outcom
   const text = resume ? saved : request.architecture;
   if (typeof text !== 'string') throw new UserError(`--resume ${resume}: config.json holds no architecture`);
   const assembly = assembleTraining(config, overridden.origin, text);
-  const progress = progressFor(request.quiet, assembly.config.output.progress);
-  const runDir = runDirectory(resume ?? request.out, `${assembly.config.name}-train`);
+  const checked = assembly.config;
+  const batch = { pointer: '/train/batchSize', batchSize: checked.train.batchSize, split: 'train' as const };
+  const data = preflightData(checked.data, checked.seed, [batch], overridden.origin);
+  const progress = progressFor(request.quiet, checked.output.progress);
+  const runDir = runDirectory(resume ?? request.out, `${checked.name}-train`);
   progress.log(`run directory: ${runDir.dir}`);
   const outcome = await interruptible(`resume with: absnas train --resume ${runDir.dir}`, (interruption) =>
-    executeTraining(assembly, runDir, progress, { resume: resume !== undefined, interruption }),
+    executeTraining(assembly, runDir, progress, { resume: resume !== undefined, interruption, data }),
   );
   return { outcome, runDir };
 }
@@ -102,11 +110,17 @@ export function progressFor(quiet: boolean | undefined, configured = true): Prog
   return quiet || !configured ? new SilentProgress() : new ConsoleProgress();
 }
 
+/** What to change after a non-finite loss (a resume with the same config would meet it again). */
+export const NUMERICAL_HINT =
+  'a resume with the same config repeats this step: start a new run (--out) with a lower learning rate ' +
+  '(shrink.train.learningRate, search.options.train.learningRate or train.learningRate) or gradient clipping (…train.gradientClip)';
+
 /**
  * Do `work` with SIGINT and SIGTERM requesting its interruption (long loops
  * then save a checkpoint and stop at their next safe point; a second signal
- * exits at once). An interrupted or numerically failed run's error gets
- * `continueWith`, the command that continues it, as its last line.
+ * exits at once). An interrupted run's error gets `continueWith`, the
+ * command that continues it, as its last line; a numerically failed run's
+ * gets what to change instead.
  */
 export async function interruptible<T>(continueWith: string, work: (interruption: Interruption) => Promise<T>): Promise<T> {
   const interruption = new Interruption();
@@ -120,9 +134,11 @@ export async function interruptible<T>(continueWith: string, work: (interruption
   try {
     return await work(interruption);
   } catch (e) {
-    if (e instanceof RunInterrupted || e instanceof NumericalError) {
-      throw new (e.constructor as typeof RunInterrupted)(`${e.message}\n${continueWith}`);
+    if (e instanceof NumericalError) {
+      // resuming would replay the same step from the same checkpoint into the same non-finite loss
+      throw new NumericalError(`${e.message}\n${NUMERICAL_HINT}`);
     }
+    if (e instanceof RunInterrupted) throw new RunInterrupted(`${e.message}\n${continueWith}`);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
@@ -137,7 +153,7 @@ function savedConfig(dir: string, what: 'run' | 'training run'): string {
   return file;
 }
 
-/** The given run directory, or a fresh one under runs/ named after the run. */
+/** The given run directory, or a fresh one under runs/ named after the run (a name that is no plain folder name is refused). */
 function runDirectory(dir: string | undefined, name: string): RunDirectory {
   return dir !== undefined ? new RunDirectory(path.resolve(dir)) : RunDirectory.fresh(path.resolve('runs'), name);
 }

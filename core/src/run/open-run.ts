@@ -60,7 +60,14 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
     if (options.resume) resumeFromLatest(checkpoints, progress);
     else if (runDir.holdsRun()) {
       throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
+    } else {
+      const foreign = runDir.foreignEntries();
+      if (foreign.length > 0) {
+        const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, ... (${foreign.length} in all)` : '');
+        throw new UserError(`run directory ${runDir.dir} is not empty and holds no absnas run (${shown}): choose an empty or new --out`);
+      }
     }
+    keepEventsWithCheckpoints(runDir, checkpoints, progress);
     const interruption = options.interruption ?? new Interruption();
     const backend = await selectBackend(config.backend, (m) => progress.log(m));
     const tensorsAtStart = tf.memory().numTensors;
@@ -88,6 +95,24 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
   } finally {
     lock.release();
   }
+}
+
+/**
+ * events.jsonl follows the checkpoints: each remembers how long the log was,
+ * and a resumed run cuts the log back to that, since the work after the
+ * checkpoint is done (and logged) again. A torn last line (a kill in the
+ * middle of an append) is dropped in any case.
+ */
+function keepEventsWithCheckpoints(runDir: RunDirectory, checkpoints: Checkpointer, progress: Progress): void {
+  const torn = runDir.truncateEvents();
+  if (torn > 0) progress.log(`dropped a torn last line of ${runDir.file('events.jsonl')} (${torn} bytes)`);
+  checkpoints.register('events', {
+    capture: () => ({ state: { bytes: runDir.eventsBytes() } }),
+    restore: (saved) => {
+      const dropped = runDir.truncateEvents((saved as { bytes: number }).bytes);
+      if (dropped > 0) progress.log(`events.jsonl: dropped ${dropped} bytes logged after the checkpoint (that work is done again)`);
+    },
+  });
 }
 
 /** Parts restore themselves from the newest valid checkpoint as they register; without one the run starts over. */

@@ -26,6 +26,8 @@ export interface RunOptions {
   resume?: boolean;
   /** Set by signal handlers; long loops save a checkpoint and stop at their next safe point. */
   interruption?: Interruption;
+  /** The run's data, loaded (and checked) before its directory was created; loaded here when absent. */
+  data?: DataSplits;
 }
 
 export interface RunOutcome {
@@ -38,7 +40,9 @@ export interface RunOutcome {
 /** What the run itself keeps in checkpoints: which phase it is in and the shrink outcome. */
 interface RunPhaseState {
   phase: 'shrink' | 'search';
-  shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number };
+  shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number; seconds?: number };
+  /** Seconds the run had worked when the checkpoint was taken, over every segment (a resumed run's wall time adds them). */
+  elapsed?: number;
 }
 
 /** What every phase of one run works with. */
@@ -49,6 +53,8 @@ interface RunContext {
   data: DataSplits;
   /** The original space. */
   full: CandidateSet;
+  /** Seconds the run has worked, over every segment. */
+  elapsed(): number;
 }
 
 /**
@@ -61,31 +67,32 @@ export async function executeRun(assembly: Assembly, runDir: RunDirectory, progr
   const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption };
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
-    const phase = trackPhase(run.checkpoints);
+    const phase = trackPhase(run.checkpoints, began);
+    const before = phase.elapsed ?? 0; // seconds of the segments before a resume
     hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
     await hooks.series('onRunStart', { runDir: runDir.dir, config, backend: run.backend.name, seed: config.seed });
 
     const rng = new Rng(config.seed);
-    const data = loadData(config.data, config.seed);
+    const data = options.data ?? loadData(config.data, config.seed);
     progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
-    const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints) };
+    const elapsed = (): number => before + (Date.now() - began) / 1000;
+    const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints), elapsed };
 
-    const shrinkBegan = Date.now();
     // forks are taken in a fixed order, so a resumed run derives the same generators
     const shrinkRngs = { supernet: rng.fork('shrink-supernet'), train: rng.fork('shrink-train'), score: rng.fork('shrink-score') };
     const { shrink, candidates } = await shrinkPhase(ctx, phase, shrinkRngs);
-    const searchBegan = Date.now();
+    const shrinkSeconds = phase.shrink?.seconds ?? elapsed();
     const found = await searchPhase(ctx, candidates, rng.fork('search'));
-    const seconds = { began, shrink: (searchBegan - shrinkBegan) / 1000, search: (Date.now() - searchBegan) / 1000 };
-    return writeArtifacts(ctx, { candidates, shrink, found }, run.backend, seconds);
+    return writeArtifacts(ctx, { candidates, shrink, found }, run.backend, shrinkSeconds);
   });
 }
 
-/** The run's own checkpoint part: a resumed run skips a shrink phase that was done before. */
-function trackPhase(checkpoints: CheckpointSink): RunPhaseState {
+/** The run's own checkpoint part: a resumed run skips a shrink phase that was done before, and adds up its wall time. */
+function trackPhase(checkpoints: CheckpointSink, began: number): RunPhaseState {
   const phase: RunPhaseState = { phase: 'shrink' };
+  const before = (): number => phase.elapsed ?? 0;
   checkpoints.register('run', {
-    capture: () => ({ state: phase }),
+    capture: () => ({ state: { phase: phase.phase, shrink: phase.shrink, elapsed: before() + (Date.now() - began) / 1000 } }),
     restore: (saved) => Object.assign(phase, saved as RunPhaseState),
   });
   return phase;
@@ -119,7 +126,7 @@ async function shrinkPhase(
     }
     candidates = shrink.candidates;
     phase.phase = 'search';
-    phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs };
+    phase.shrink = { candidates: candidates.lists.map((l) => [...l]), rounds: shrink.rounds, epochs: shrink.epochs, seconds: ctx.elapsed() };
     writeShrunkSpace(ctx.runDir.file('shrunk-space.json'), space, metric.name, full, candidates, shrink.rounds);
     await services.checkpoints.save('shrinking done');
   } else if (phase.shrink) {
@@ -145,7 +152,7 @@ async function writeArtifacts(
   ctx: RunContext,
   done: { candidates: CandidateSet; shrink?: ShrinkResult; found: SearchResult & { text: string } },
   backend: BackendInfo,
-  timing: { began: number; shrink: number; search: number },
+  shrinkSeconds: number,
 ): Promise<RunOutcome> {
   const { config, hooks, space, metric, searcher } = ctx.assembly;
   const { runDir, full } = ctx;
@@ -169,7 +176,9 @@ async function writeArtifacts(
   };
   runDir.writeJson('result.json', result);
   runDir.writeJson('search-history.json', found.history);
-  const seconds = { total: (Date.now() - timing.began) / 1000, shrink: timing.shrink, search: timing.search };
+  // wall time over every segment of a resumed run; shrinking counts from the start (setup included)
+  const total = ctx.elapsed();
+  const seconds = { total, shrink: shrinkSeconds, search: total - shrinkSeconds };
   const outcome: RunOutcome = { result, backend, shrink, seconds };
   runDir.writeText('report.md', renderReport(outcome, space));
   await writeRunReport(runDir.dir, space);

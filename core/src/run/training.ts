@@ -85,7 +85,7 @@ export async function executeTraining(assembly: TrainingAssembly, runDir: RunDir
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
     const rng = new Rng(config.seed);
-    const data = loadData(config.data, config.seed);
+    const data = options.data ?? loadData(config.data, config.seed);
     progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
     const network = createScratchNetwork(space, architecture, data.input, rng.fork('network'), config.network, (m) => progress.log(m));
     hooks.tap('onEpochEnd', 'absnas train', (e) => void runDir.emit({ event: 'epoch', ...e }));

@@ -129,6 +129,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   protected correctSum = 0;
   protected seen = 0;
   protected seed: number;
+  /** The stats of every epoch of this phase so far, resumed ones included (a resumed run reports its whole training). */
+  private epochStats: S[] = [];
   protected readonly data: DataSplits;
   readonly cfg: TrainConfig;
   readonly phase: Phase;
@@ -161,7 +163,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
 
   async capture(): Promise<{ state: LoopState & Record<string, unknown>; tensors: Map<string, Float32Array> }> {
     const { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed } = this;
-    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, ...this.captureOwn() };
+    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, epochStats: this.epochStats, ...this.captureOwn() };
     const [velocity, params, buffers] = await Promise.all([this.sgd.readState(), this.store.read(), this.store.readBuffers()]);
     const tensors = new Map<string, Float32Array>();
     for (const [name, data] of Object.entries(velocity)) tensors.set(`velocity/${name}`, data);
@@ -178,6 +180,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.correctSum = s.correctSum;
     this.seen = s.seen;
     this.seed = s.seed;
+    // checkpoints written before the history was kept hold none
+    this.epochStats = Array.isArray(s.epochStats) ? (s.epochStats as S[]) : [];
     this.restoreOwn(s);
     const pick = (prefix: string): Map<string, Float32Array> =>
       new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
@@ -219,7 +223,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
    * epoch counts as one of them): after each, the counters reset,
    * `afterEpoch` runs, then the onEpochEnd hook and the epoch's checkpoint.
    * `horizonEpochs` is reported to the hook. Returns early when a hook asks
-   * to stop.
+   * to stop. The stats are those of every epoch of the phase so far,
+   * including epochs done before a resume.
    */
   protected async runEpochs(
     epochs: number,
@@ -227,10 +232,10 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     epoch: () => Promise<S>,
     afterEpoch?: (stats: S) => void | Promise<void>,
   ): Promise<{ stats: S[]; stopped: boolean }> {
-    const stats: S[] = [];
+    const stats = (): S[] => [...this.epochStats];
     for (let e = 0; e < epochs; e++) {
       const s = await epoch();
-      stats.push(s);
+      this.epochStats.push(s);
       this.epochsDone++;
       this.resetEpochCounters();
       await afterEpoch?.(s);
@@ -244,9 +249,9 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
         seconds: s.seconds,
       });
       await this.services.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
-      if (control.stop) return { stats, stopped: true };
+      if (control.stop) return { stats: stats(), stopped: true };
     }
-    return { stats, stopped: false };
+    return { stats: stats(), stopped: false };
   }
 
   /**

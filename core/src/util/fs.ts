@@ -105,6 +105,11 @@ function tempFilePid(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Whether `name` is a temp file that an atomic write on this host left (by this process or another). */
+export function isTempFile(name: string): boolean {
+  return tempFilePid(name) !== undefined;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -207,6 +212,20 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     }
     throw fileSystemError(e, 'write', file) ?? e;
   }
+}
+
+/** The values of a JSON-lines file, in order (none when it does not exist); a line that does not parse (torn by a kill mid-append) is skipped. */
+export function readJsonLines(file: string): Record<string, unknown>[] {
+  if (!fs.existsSync(file)) return [];
+  return withFileErrors('read', file, () => fs.readFileSync(file, 'utf8'))
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line.trim() ? [JSON.parse(line) as Record<string, unknown>] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

@@ -105,7 +105,7 @@ describe('RunLock', () => {
     // a lock left by a process that no longer exists
     fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname() }));
     const notes: string[] = [];
-    const taken = RunLock.acquire(dir, (m) => notes.push(m));
+    const taken = RunLock.acquire(dir, { note: (m) => notes.push(m) });
     expect(notes[0]).toMatch(/no longer running/);
     taken.release();
     expect(fs.existsSync(path.join(dir, '.lock'))).toBe(false);

@@ -1,8 +1,8 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { composeSchemaWithPlugins } from '../../config/plugin-slots';
 import { discoverPlugins, schemaPluginsOf } from '../../plugin/discover';
 import { UserError } from '../../util/errors';
+import { writeFileAtomic } from '../../util/fs';
 import { parseArgs } from '../args';
 import type { Command } from '../command';
 
@@ -25,8 +25,7 @@ export const configCommand: Command = {
     const text = JSON.stringify(schema, null, 2) + '\n';
     const out = args.flags.get('--out');
     if (typeof out === 'string') {
-      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-      fs.writeFileSync(out, text);
+      writeFileAtomic(path.resolve(out), text);
       process.stderr.write(`wrote ${out}\n`);
     } else {
       process.stdout.write(text);
