@@ -69,6 +69,12 @@ describe('faults', () => {
   });
   afterAll(() => fs.rmSync(reference, { recursive: true, force: true }));
 
+  /** A copy of the finished reference run, to be damaged and resumed. */
+  const copyOfReference = (name: string): string => {
+    const dir = path.join(tempDir(name), 'run');
+    fs.cpSync(reference, dir, { recursive: true });
+    return dir;
+  };
   const expectReferenceResult = (dir: string): void => expect(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')).toBe(referenceResult);
 
   describe('full disk', () => {
@@ -143,33 +149,37 @@ describe('faults', () => {
       expect(onlyLosses(history)).toEqual(onlyLosses(referenceHistory));
       const events = fs.readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(events.filter((e) => e.event === 'evolution')).toHaveLength(1);
-      // the wall time counts the first segment too: at least the time up to the last checkpoint
-      const firstSegment = (Date.parse(events.find((e) => e.event === 'runResume').time) - Date.parse(events[0].time)) / 1000;
+      // the wall time adds the first segment's work up to its last checkpoint (after its last kept event) to the second's
+      const at = (e: { time: string }): number => Date.parse(e.time) / 1000;
+      const resumedAt = events.findIndex((e) => e.event === 'runResume');
+      const firstWork = at(events[resumedAt - 1]) - at(events[0]);
       const end = events.find((e) => e.event === 'runEnd');
-      expect(end.seconds.total).toBeGreaterThan(end.seconds.total - firstSegment);
+      const secondSegment = at(end) - at(events[resumedAt]);
+      expect(firstWork).toBeGreaterThan(0.2);
+      expect(end.seconds.total - secondSegment).toBeGreaterThan(0.75 * firstWork);
       expect(end.seconds.shrink).toBeGreaterThan(0);
       expect(end.seconds.total).toBeGreaterThanOrEqual(end.seconds.shrink);
     });
   });
 
   describe('torn and wrong-type files', () => {
-    it('a torn last line of events.jsonl is dropped on resume; the run ends with the result and report.html', () => {
-      const dir = path.join(tempDir('torn'), 'run');
-      expect(run(dir, { ABSNAS_FAULT: 'kill-after-write@checkpoint-#3' }).signal).toBe('SIGKILL');
+    it('a torn last line of events.jsonl is dropped on resume (of a finished run); it ends with the result, its training history and report.html', () => {
+      const dir = copyOfReference('torn');
       fs.appendFileSync(path.join(dir, 'events.jsonl'), '{"time":"2026-01-01T00:00:00Z","event":"ep');
+      fs.rmSync(path.join(dir, 'report.html'));
       const r = resume(dir);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expectReferenceResult(dir);
       expect(fs.existsSync(path.join(dir, 'report.html'))).toBe(true);
       for (const line of fs.readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+      const history = JSON.parse(fs.readFileSync(path.join(dir, 'search-history.json'), 'utf8'));
+      expect(onlyLosses(history)).toEqual(onlyLosses(referenceHistory));
     });
 
     it('checkpoints/ a file, or events.jsonl a folder: a refusal naming the path and what to do', () => {
-      const a = path.join(tempDir('wrong-type'), 'run');
-      expect(run(a, { ABSNAS_FAULT: 'kill-after-write@checkpoint-#2' }).signal).toBe('SIGKILL');
-      const b = path.join(path.dirname(a), 'copy');
-      fs.cpSync(a, b, { recursive: true });
+      const a = copyOfReference('wrong-type-a');
+      const b = copyOfReference('wrong-type-b');
       fs.rmSync(path.join(a, 'checkpoints'), { recursive: true });
       fs.writeFileSync(path.join(a, 'checkpoints'), 'not a folder');
       expectRefusal(resume(a), /checkpoints \(ENOTDIR\): a part of the path is a file where a folder was expected: move that file away/);
@@ -185,34 +195,27 @@ describe('faults', () => {
       sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     });
     afterAll(() => void sleeper.kill());
-
-    const killedRun = (name: string): string => {
-      const dir = path.join(tempDir(name), 'run');
-      expect(run(dir, { ABSNAS_FAULT: 'kill-after-write@checkpoint-#2' }).signal).toBe('SIGKILL');
-      return dir;
-    };
+    const lockOf = (pid: number): Record<string, unknown> => ({ pid, host: os.hostname(), started: new Date().toISOString() });
 
     it('a stale lock whose pid now belongs to an unrelated live process is taken over by --resume', () => {
-      const dir = killedRun('reused-pid');
-      const lock = JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8'));
-      // the dead run's lock, as if its pid had been given to `sleep` since
-      fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ ...lock, pid: sleeper.pid }));
+      const dir = copyOfReference('reused-pid');
+      // a dead run's lock, as if its pid had been given to `sleep` since: the process start differs
+      fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ ...lockOf(sleeper.pid as number), processStart: 'an-earlier-boot:12345' }));
       const r = resume(dir);
       expect(r.stderr).toBe('');
       expectReferenceResult(dir);
     });
 
     (process.platform === 'linux' ? it : it.skip)('a live owner refuses --resume, says how to remove the lock, and does not suggest --out', () => {
-      const dir = killedRun('live-owner');
-      const lock = JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8'));
-      fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ ...lock, pid: sleeper.pid, processStart: processStart(sleeper.pid as number) }));
+      const dir = copyOfReference('live-owner');
+      fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ ...lockOf(sleeper.pid as number), processStart: processStart(sleeper.pid as number) }));
       const r = resume(dir);
       expectRefusal(r, new RegExp(`in use by process ${sleeper.pid} .*remove .*\\.lock`));
       expect(r.stderr).not.toContain('--out');
     });
 
     it('a lock of another host is refused with the file to remove', () => {
-      const dir = killedRun('foreign-host');
+      const dir = copyOfReference('foreign-host');
       fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid: 4242, host: `not-${os.hostname()}`, started: '2026-01-01T00:00:00Z' }));
       expectRefusal(resume(dir), /locked by process 4242 on host not-.*remove .*\.lock/);
     });
