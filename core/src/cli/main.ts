@@ -19,7 +19,7 @@ function help(): string {
     }),
     '  absnas help [<command>]   (or absnas <command> --help)',
     '',
-    'exit codes: 0 success, 1 internal error, 2 bad input (config, plugin, data, checkpoint, arguments),',
+    'exit codes: 0 success, 1 internal error, 2 bad input (config, plugin, data, checkpoint, arguments) or a file system that refuses,',
     '            3 numerical failure (non-finite loss), 130 interrupted (a checkpoint was saved)',
   ].join('\n');
 }

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../util/errors';
-import { ensureDir, fileSystemError, withFileErrors } from '../util/fs';
+import { ensureDir, fileSystemError, processAlive, withFileErrors } from '../util/fs';
 
 /** What `.lock` holds. */
 export interface LockRecord {
@@ -61,19 +61,10 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Why the lock's owner no longer holds it (dead, or its pid reused), or undefined while it does. */
 function staleness(owner: Partial<LockRecord>): string | undefined {
   if (!owner.pid) return 'it names no process';
-  if (!alive(owner.pid)) return `process ${owner.pid} is no longer running`;
+  if (!processAlive(owner.pid)) return `process ${owner.pid} is no longer running`;
   if (owner.processStart) {
     const now = processStart(owner.pid);
     if (now !== undefined && now !== owner.processStart) return `pid ${owner.pid} now belongs to another process`;

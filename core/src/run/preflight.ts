@@ -58,13 +58,21 @@ const WASM_HEAP = 4 * GIB;
  * model without building anything: for every k, the child that takes the
  * k-th candidate at every choice point (the last one where a point has
  * fewer) is costed, and the sum over k counts every candidate's weights at
- * least once (the parts outside the choice points K times over).
+ * least once (the parts outside the choice points K times over). A space
+ * whose cost model is that of another network (DARTS costs its evaluation
+ * network) gives that network's figure, which bounds the supernet only when
+ * that network is the larger. Undefined when the space cannot cost such
+ * children.
  */
-export function supernetParamsBound(space: SearchSpace, input: DataSplits['input']): number {
+export function supernetParamsBound(space: SearchSpace, input: DataSplits['input']): number | undefined {
   const widest = Math.max(...space.choicePoints.map((p) => p.candidates.length));
   let total = 0;
   for (let k = 0; k < widest; k++) {
-    total += space.cost(space.choicePoints.map((p) => p.candidates[Math.min(k, p.candidates.length - 1)]), input).params;
+    try {
+      total += space.cost(space.choicePoints.map((p) => p.candidates[Math.min(k, p.candidates.length - 1)]), input).params;
+    } catch {
+      return undefined; // a space that costs only some children: no bound to offer
+    }
   }
   return total;
 }
@@ -78,6 +86,7 @@ export function supernetParamsBound(space: SearchSpace, input: DataSplits['input
  */
 export function preflightMemory(space: SearchSpace, input: DataSplits['input'], backend: string, origin: OriginFn): void {
   const params = supernetParamsBound(space, input);
+  if (params === undefined) return;
   const bytes = params * 4 * 4;
   const limit = backend === 'wasm' ? WASM_HEAP : os.totalmem();
   if (Number.isFinite(bytes) && bytes <= limit) return;

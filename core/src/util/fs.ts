@@ -110,7 +110,8 @@ export function isTempFile(name: string): boolean {
   return tempFilePid(name) !== undefined;
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists on this host (one we may not signal counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -134,7 +135,7 @@ export function removeStaleTempFiles(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const pid = tempFilePid(name);
-    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
     const file = path.join(dir, name);
     try {
       if (fs.lstatSync(file).isFile()) {
