@@ -135,7 +135,7 @@ export async function runBilevelStage(ctx: SearchContext, stage: BilevelStage): 
       valAccuracy,
       testAccuracyInherited,
       epochs: [...epochs],
-      stats: training.stats,
+      stats: [...trainer.epochHistory],
       stopped: training.stopped,
     };
   } finally {

@@ -105,7 +105,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
   try {
     await hooks.series('onSupernetBuilt', { phase: 'search', space, supernet, candidates });
     progress.log(`${method.label}: training the supernet over ${candidates.size()} children for ${o.epochs} epoch(s)`);
-    const training = await trainer.train(Math.max(o.epochs - trainer.epochsDone, 0), o.epochs, method.sampler(space, candidates));
+    await trainer.train(Math.max(o.epochs - trainer.epochsDone, 0), o.epochs, method.sampler(space, candidates));
 
     // every candidate is recalibrated on the same batches, so scores are comparable
     const evalSeed = ctx.rng.fork('eval').nextUint32();
@@ -125,7 +125,7 @@ export async function oneShotSearch(ctx: SearchContext, o: OneShotOptions, metho
         childrenEvaluated: evo.evaluated,
       },
       cost: space.cost(evo.best, data.input),
-      history: { training: training.stats, evolution: evo.history },
+      history: { training: [...trainer.epochHistory], evolution: evo.history },
     };
   } finally {
     trainer.dispose();

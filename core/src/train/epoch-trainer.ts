@@ -155,6 +155,11 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.key = setup.key ?? `${phase}/trainer`;
   }
 
+  /** The stats of every epoch of this phase so far, also those done before a resume (what a searcher reports as its training history). */
+  get epochHistory(): readonly S[] {
+    return this.epochStats;
+  }
+
   /** Steps in one epoch. */
   stepsPerEpoch(): number {
     const full = Math.floor(this.data.train.count / this.cfg.batchSize);
@@ -223,8 +228,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
    * epoch counts as one of them): after each, the counters reset,
    * `afterEpoch` runs, then the onEpochEnd hook and the epoch's checkpoint.
    * `horizonEpochs` is reported to the hook. Returns early when a hook asks
-   * to stop. The stats are those of every epoch of the phase so far,
-   * including epochs done before a resume.
+   * to stop. The stats are those of this call's epochs (`epochHistory`
+   * has every epoch of the phase, also those before a resume).
    */
   protected async runEpochs(
     epochs: number,
@@ -232,9 +237,10 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     epoch: () => Promise<S>,
     afterEpoch?: (stats: S) => void | Promise<void>,
   ): Promise<{ stats: S[]; stopped: boolean }> {
-    const stats = (): S[] => [...this.epochStats];
+    const stats: S[] = [];
     for (let e = 0; e < epochs; e++) {
       const s = await epoch();
+      stats.push(s);
       this.epochStats.push(s);
       this.epochsDone++;
       this.resetEpochCounters();
@@ -249,9 +255,9 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
         seconds: s.seconds,
       });
       await this.services.checkpoints?.save(`${this.phase} epoch ${this.epochsDone}`);
-      if (control.stop) return { stats: stats(), stopped: true };
+      if (control.stop) return { stats, stopped: true };
     }
-    return { stats: stats(), stopped: false };
+    return { stats, stopped: false };
   }
 
   /**

@@ -54,7 +54,7 @@ export class RandomSearcher implements Searcher {
       // given the context (the run's services), the trainer saves its state in the run's checkpoints and a killed run resumes mid-training
       const trainer = new SupernetTrainer(supernet, { data, train: o.train, rng: ctx.rng.fork('train'), phase: 'search' }, ctx);
       progress.log('${t.shortName}: training the supernet over ' + candidates.size() + ' children for ' + o.epochs + ' epoch(s)');
-      const training = await trainer.train(o.epochs, o.epochs, (rng) => [space.sample(candidates, rng)]);
+      await trainer.train(o.epochs, o.epochs, (rng) => [space.sample(candidates, rng)]);
       trainer.dispose();
 
       // distinct children, uniformly over what remains
@@ -85,7 +85,7 @@ export class RandomSearcher implements Searcher {
         metrics: { valAccuracy: best.valAccuracy, childrenEvaluated: rated.length, supernetEpochs: trainer.epochsDone },
         cost: space.cost(best.arch, data.input),
         history: {
-          training: training.stats,
+          training: [...trainer.epochHistory],
           children: rated.map((r) => ({ architecture: space.format(r.arch), valAccuracy: r.valAccuracy })),
         },
       };
