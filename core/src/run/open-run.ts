@@ -39,6 +39,8 @@ export interface OpenRun {
   readonly runDir: RunDirectory;
   readonly checkpoints: Checkpointer;
   readonly backend: BackendInfo;
+  /** Seconds the run has worked, over every segment: a resumed run adds those up to its checkpoint. */
+  elapsed(): number;
   /**
    * The run's services around `hooks`: progress, events into events.jsonl,
    * the run's checkpoints (where the hooks also save what handlers ask for)
@@ -67,7 +69,7 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
         throw new UserError(`run directory ${runDir.dir} is not empty and holds no absnas run (${shown}): choose an empty or new --out`);
       }
     }
-    keepEventsWithCheckpoints(runDir, checkpoints, progress);
+    const elapsed = followCheckpoints(runDir, checkpoints, progress);
     const interruption = options.interruption ?? new Interruption();
     const backend = await selectBackend(config.backend, (m) => progress.log(m));
     const tensorsAtStart = tf.memory().numTensors;
@@ -83,7 +85,7 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
       hooks.saveCheckpointsIn(checkpoints);
       return { hooks, progress, emit: (e) => runDir.emit(e), checkpoints, interruption };
     };
-    const done = await work({ runDir, checkpoints, backend, services });
+    const done = await work({ runDir, checkpoints, backend, services, elapsed });
     const leaked = tf.memory().numTensors - tensorsAtStart;
     if (leaked > 0) {
       progress.log(
@@ -98,21 +100,29 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
 }
 
 /**
- * events.jsonl follows the checkpoints: each remembers how long the log was,
- * and a resumed run cuts the log back to that, since the work after the
- * checkpoint is done (and logged) again. A torn last line (a kill in the
- * middle of an append) is dropped in any case.
+ * What the run directory keeps in each checkpoint (the part `runDir`): how
+ * long events.jsonl was, and how long the run had worked. A resumed run cuts
+ * the log back to that length, since the work after the checkpoint is done
+ * (and logged) again, and counts its wall time from those seconds. A torn
+ * last line of the log (a kill in the middle of an append) is dropped in any
+ * case. Returns the run's working seconds so far.
  */
-function keepEventsWithCheckpoints(runDir: RunDirectory, checkpoints: Checkpointer, progress: Progress): void {
+function followCheckpoints(runDir: RunDirectory, checkpoints: Checkpointer, progress: Progress): () => number {
   const torn = runDir.truncateEvents();
   if (torn > 0) progress.log(`dropped a torn last line of ${runDir.file('events.jsonl')} (${torn} bytes)`);
-  checkpoints.register('events', {
-    capture: () => ({ state: { bytes: runDir.eventsBytes() } }),
+  const began = Date.now();
+  let before = 0;
+  const elapsed = (): number => before + (Date.now() - began) / 1000;
+  checkpoints.register('runDir', {
+    capture: () => ({ state: { eventsBytes: runDir.eventsBytes(), seconds: elapsed() } }),
     restore: (saved) => {
-      const dropped = runDir.truncateEvents((saved as { bytes: number }).bytes);
+      const s = saved as { eventsBytes: number; seconds: number };
+      before = s.seconds;
+      const dropped = runDir.truncateEvents(s.eventsBytes);
       if (dropped > 0) progress.log(`events.jsonl: dropped ${dropped} bytes logged after the checkpoint (that work is done again)`);
     },
   });
+  return elapsed;
 }
 
 /** Parts restore themselves from the newest valid checkpoint as they register; without one the run starts over. */

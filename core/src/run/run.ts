@@ -41,8 +41,6 @@ export interface RunOutcome {
 interface RunPhaseState {
   phase: 'shrink' | 'search';
   shrink?: { candidates: string[][]; rounds: ShrinkResult['rounds']; epochs: number; seconds?: number };
-  /** Seconds the run had worked when the checkpoint was taken, over every segment (a resumed run's wall time adds them). */
-  elapsed?: number;
 }
 
 /** What every phase of one run works with. */
@@ -63,36 +61,32 @@ interface RunContext {
  */
 export async function executeRun(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions = {}): Promise<RunOutcome> {
   const { config, hooks } = assembly;
-  const began = Date.now();
   const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption };
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
-    const phase = trackPhase(run.checkpoints, began);
-    const before = phase.elapsed ?? 0; // seconds of the segments before a resume
+    const phase = trackPhase(run.checkpoints);
     hooks.tap('onEpochEnd', 'absnas', (e) => void runDir.emit({ event: 'epoch', ...e }), 'post');
     await hooks.series('onRunStart', { runDir: runDir.dir, config, backend: run.backend.name, seed: config.seed });
 
     const rng = new Rng(config.seed);
     const data = options.data ?? loadData(config.data, config.seed);
     progress.log(`data: ${data.name} train ${data.train.count}, val ${data.val.count}, test ${data.test.count}`);
-    const elapsed = (): number => before + (Date.now() - began) / 1000;
-    const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints), elapsed };
+    const ctx: RunContext = { assembly, runDir, services, data, full: new CandidateSet(assembly.space.choicePoints), elapsed: run.elapsed };
 
     // forks are taken in a fixed order, so a resumed run derives the same generators
     const shrinkRngs = { supernet: rng.fork('shrink-supernet'), train: rng.fork('shrink-train'), score: rng.fork('shrink-score') };
     const { shrink, candidates } = await shrinkPhase(ctx, phase, shrinkRngs);
-    const shrinkSeconds = phase.shrink?.seconds ?? elapsed();
+    const shrinkSeconds = phase.shrink?.seconds ?? run.elapsed();
     const found = await searchPhase(ctx, candidates, rng.fork('search'));
     return writeArtifacts(ctx, { candidates, shrink, found }, run.backend, shrinkSeconds);
   });
 }
 
-/** The run's own checkpoint part: a resumed run skips a shrink phase that was done before, and adds up its wall time. */
-function trackPhase(checkpoints: CheckpointSink, began: number): RunPhaseState {
+/** The run's own checkpoint part: a resumed run skips a shrink phase that was done before. */
+function trackPhase(checkpoints: CheckpointSink): RunPhaseState {
   const phase: RunPhaseState = { phase: 'shrink' };
-  const before = (): number => phase.elapsed ?? 0;
   checkpoints.register('run', {
-    capture: () => ({ state: { phase: phase.phase, shrink: phase.shrink, elapsed: before() + (Date.now() - began) / 1000 } }),
+    capture: () => ({ state: phase }),
     restore: (saved) => Object.assign(phase, saved as RunPhaseState),
   });
   return phase;

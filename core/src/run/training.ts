@@ -81,7 +81,6 @@ export async function executeTraining(assembly: TrainingAssembly, runDir: RunDir
     interruption: options.interruption,
     startEvent: { architecture: config.architecture },
   };
-  const began = Date.now();
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
     const rng = new Rng(config.seed);
@@ -110,7 +109,7 @@ export async function executeTraining(assembly: TrainingAssembly, runDir: RunDir
       };
       runDir.writeJson('result.json', result);
       runDir.writeJson('train-history.json', trainer.history);
-      const seconds = (Date.now() - began) / 1000;
+      const seconds = run.elapsed();
       runDir.writeText('report.md', renderTrainReport(result, trainer.history, run.backend.name, seconds));
       runDir.emit({ event: 'trainEnd', metrics, seconds, tensors: tf.memory().numTensors });
       return { result, history: [...trainer.history], backend: run.backend, seconds };

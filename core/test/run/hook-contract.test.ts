@@ -58,8 +58,8 @@ describe('the hook contract in a run', () => {
   it('saveCheckpoint at onSearchEnd saves one, and resuming from it ends in the same result', async () => {
     const latest = new Checkpointer(path.join(fullDir, 'checkpoints'), hash).latest();
     expect(latest?.reason).toBe('asked for by a handler of onSearchEnd');
-    // the run's phase and how long events.jsonl was; the trainers have let go of theirs
-    expect(Object.keys(latest!.parts)).toEqual(['events', 'run']);
+    // the run directory's (events.jsonl's length, seconds worked) and the run's phase; the trainers have let go of theirs
+    expect(Object.keys(latest!.parts)).toEqual(['runDir', 'run']);
     const first = fs.readFileSync(path.join(fullDir, 'result.json'), 'utf8');
 
     // the shrink phase is done in that checkpoint: the resumed run searches again, to the same child
