@@ -120,7 +120,10 @@ export class RunLock {
     throw new UserError(`could not lock run directory ${dir}: another process took it at the same time; try again`);
   }
 
+  /** Remove the lock, unless another process has taken it over meanwhile (it is theirs then). */
   release(): void {
+    const now = RunLock.read(path.dirname(this.file));
+    if (now && (now.pid !== this.record.pid || now.host !== this.record.host || now.started !== this.record.started)) return;
     fs.rmSync(this.file, { force: true });
   }
 }

@@ -59,6 +59,14 @@ describe('run lock', () => {
     lock.release();
   });
 
+  it('release leaves a lock that another process took over meanwhile', () => {
+    const dir = tmp();
+    const lock = acquireRunLock(dir);
+    writeLock(dir, { pid: 4242, host: 'elsewhere.example', started: '2026-01-01T00:00:00Z' });
+    lock.release();
+    expect(RunLock.read(dir)?.pid).toBe(4242);
+  });
+
   it('takes over a torn (empty) lock file', () => {
     const dir = tmp();
     fs.writeFileSync(lockFile(dir), '{"pid": 12');
