@@ -89,7 +89,11 @@ export { assembleTraining, executeTraining } from './run/training';
 export type { ScratchResult, TrainingAssembly, TrainingOutcome } from './run/training';
 export { RunDirectory } from './run/run-dir';
 export { readShrunkSpace } from './run/shrunk-space';
-export { runComparison } from './compare/compare';
+export { cellTag, planComparison, runCell, runComparison, writeComparison } from './compare/compare';
+export type { ComparisonPlan, ComparisonResult } from './compare/compare';
+export { cellConfig, planCells } from './compare/cells';
+export type { CompareCell } from './compare/cells';
+export { interruptible, progressFor, readPreset } from './run/launch';
 export { exportRun } from './export/export-run';
 export { writeRunReport, writeCompareReport } from './report/html';
 

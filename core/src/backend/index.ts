@@ -1,5 +1,6 @@
 /** tfjs backend selection, the gradient kernel fill-ins and the start-up self-test. */
 export type { BackendChoice, BackendInfo } from './select';
+export { kernelSet } from './kernel-set';
 export { BACKEND_CHOICES, currentBackendInfo, isBackendChoice, missingLibrary, selectBackend } from './select';
 export type { WebgpuAdapter, WebgpuProbe } from './webgpu';
 export { adapterKind, describeAdapter, probeWebgpu } from './webgpu';

@@ -5,7 +5,7 @@ import type { Interruption } from '../checkpoint/interrupt';
 import type { OriginFn } from '../config/load';
 import { validateCoreConfig } from '../config/validate';
 import type { RunConfig } from '../config/types';
-import { assemble } from '../run/assemble';
+import { assemble, type Assembly } from '../run/assemble';
 import { executeRun, RunResult } from '../run/run';
 import { RunDirectory } from '../run/run-dir';
 import { ConfigError } from '../util/errors';
@@ -44,6 +44,55 @@ function shrinkEpochs(cell: CompareCell, cells: readonly CompareCell[]): number 
   return rounds.length ? rounds[rounds.length - 1].epochs : 0;
 }
 
+/** A validated comparison: its config, its cells in order, each cell's assembly, and the space's ground truth. */
+export interface ComparisonPlan {
+  raw: Record<string, unknown>;
+  config: RunConfig;
+  outDir: string;
+  cells: CompareCell[];
+  assemblies: Assembly[];
+  benchmark: Nb201Benchmark | undefined;
+}
+
+/**
+ * Check every cell's config before running any, so a typo fails at once
+ * (UserError, exit 2) with nothing run or enqueued.
+ */
+export function planComparison(raw: Record<string, unknown>, origin: OriginFn, outDir: string): ComparisonPlan {
+  const config = validateCoreConfig(raw, origin);
+  if (!config.compare) throw new ConfigError(`${origin('/compare')}: /compare: absnas compare needs a compare section (searchers, seeds, spaces)`);
+  const cells = planCells(config, outDir);
+  const assemblies = cells.map((cell) => assemble(cellConfig(raw, cell, config.name), origin));
+  return { raw, config, outDir, cells, assemblies, benchmark: benchmarkFor(config, assemblies[0].space.name) };
+}
+
+/** How logs and tables name a cell: `spos / abs / seed 0`. */
+export function cellTag(cell: CompareCell): string {
+  return `${cell.label} / ${cell.variant} / seed ${cell.seed}`;
+}
+
+/**
+ * The one way a cell runs, in `absnas compare` and in `absnas worker`: a
+ * cell with a result is kept; one interrupted part-way resumes from its
+ * newest checkpoint; otherwise it starts. Returns whether it ran.
+ */
+export async function runCell(assembly: Assembly, dir: string, progress: Progress, interruption?: Interruption, say = (m: string) => progress.log(m)): Promise<boolean> {
+  if (fs.existsSync(path.join(dir, 'result.json'))) return false;
+  const runDir = new RunDirectory(dir);
+  const resume = runDir.holdsRun();
+  if (resume) say('resuming');
+  await executeRun(assembly, runDir, progress, { resume, interruption });
+  return true;
+}
+
+/** The kernel set that computed a cell (from its last start event), or null for a cell run before absnas recorded it. */
+function cellKernels(dir: string): string | null {
+  const file = path.join(dir, 'events.jsonl');
+  if (!fs.existsSync(file)) return null;
+  const starts = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'runStart' || e.event === 'runResume');
+  return starts.length && typeof starts[starts.length - 1].kernels === 'string' ? starts[starts.length - 1].kernels : null;
+}
+
 /**
  * Run every cell of the matrix that has no result yet (a cell interrupted
  * part-way resumes from its checkpoints), then build the table from the
@@ -56,47 +105,52 @@ export async function runComparison(
   progress: Progress,
   interruption?: Interruption,
 ): Promise<ComparisonResult> {
-  const config = validateCoreConfig(raw, origin);
-  if (!config.compare) throw new ConfigError(`${origin('/compare')}: /compare: absnas compare needs a compare section (searchers, seeds, spaces)`);
-  // check every cell's config before running any, so a typo fails at once
-  const cells = planCells(config, outDir);
-  const assemblies = cells.map((cell) => assemble(cellConfig(raw, cell, config.name), origin));
-  const space = assemblies[0].space;
-  const benchmark = benchmarkFor(config, space.name);
+  const plan = planComparison(raw, origin, outDir);
   ensureDir(outDir);
+  for (const [i, cell] of plan.cells.entries()) {
+    const head = `compare ${i + 1}/${plan.cells.length}: ${cellTag(cell)}`;
+    let said = false;
+    const ran = await runCell(plan.assemblies[i], cell.dir, progress, interruption, (m) => {
+      said = true;
+      progress.log(`${head} (${m})`);
+    });
+    if (!ran) progress.log(`${head}: done before, kept`);
+    else if (!said) progress.log(head);
+  }
+  return writeComparison(plan);
+}
 
-  const outcomes: CellOutcome[] = [];
-  for (const [i, cell] of cells.entries()) {
-    const resultFile = path.join(cell.dir, 'result.json');
-    const tag = `${cell.label} / ${cell.variant} / seed ${cell.seed}`;
-    if (fs.existsSync(resultFile)) {
-      progress.log(`compare ${i + 1}/${cells.length}: ${tag}: done before, kept`);
-    } else {
-      const runDir = new RunDirectory(cell.dir);
-      const resume = runDir.holdsRun();
-      progress.log(`compare ${i + 1}/${cells.length}: ${tag}${resume ? ' (resuming)' : ''}`);
-      await executeRun(assemblies[i], runDir, progress, { resume, interruption });
-    }
-    const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RunResult;
-    outcomes.push({
+/**
+ * compare.json, compare.csv, compare.md and report.html from the cells'
+ * result.json files (the truth, wherever the cells ran); every cell must
+ * have its result.
+ */
+export async function writeComparison(plan: ComparisonPlan): Promise<ComparisonResult> {
+  const { config, cells, benchmark, outDir } = plan;
+  const compare = config.compare!;
+  const space = plan.assemblies[0].space;
+  const outcomes: CellOutcome[] = cells.map((cell) => {
+    const result = JSON.parse(fs.readFileSync(path.join(cell.dir, 'result.json'), 'utf8')) as RunResult;
+    return {
       label: cell.label,
       variant: cell.variant,
       seed: cell.seed,
       architecture: result.architecture,
-      groundTruth: benchmark ? benchmark.lookup(result.architecture, config.compare.column) : null,
+      groundTruth: benchmark ? benchmark.lookup(result.architecture, compare.column) : null,
       valAccuracy: typeof result.metrics.valAccuracy === 'number' ? result.metrics.valAccuracy : null,
       supernetEpochs: (result.metrics.supernetEpochs ?? 0) + shrinkEpochs(cell, cells),
       seconds: lastRunSeconds(cell.dir),
-    });
-  }
+    };
+  });
+  const computedBy = [...new Set(cells.map((c) => cellKernels(c.dir) ?? 'unrecorded'))].sort();
 
-  const best = benchmark ? benchmark.best(config.compare.column) : null;
-  const measure = benchmark ? config.compare.column : 'valAccuracy';
+  const best = benchmark ? benchmark.best(compare.column) : null;
+  const measure = benchmark ? compare.column : 'valAccuracy';
   const rows = compareTable(outcomes, best ? best.value : null);
   const seconds = new Map<string, number>();
   for (const o of outcomes) {
     const k = `${o.label}/${o.variant}`;
-    seconds.set(k, (seconds.get(k) ?? 0) + o.seconds / config.compare.seeds.length);
+    seconds.set(k, (seconds.get(k) ?? 0) + o.seconds / compare.seeds.length);
   }
   writeJsonAtomic(path.join(outDir, 'compare.json'), {
     format: 'absnas.compare',
@@ -104,6 +158,7 @@ export async function runComparison(
     space: space.name,
     measure,
     best,
+    computedBy,
     table: rows,
     cells: outcomes.map(({ seconds: _s, ...deterministic }) => deterministic),
     timing: Object.fromEntries(seconds),
@@ -112,7 +167,8 @@ export async function runComparison(
   const md = [
     `# absnas compare: ${config.name}`,
     '',
-    `Space \`${space.name}\`, seeds ${config.compare.seeds.join(', ')}; values: ${measure}${best ? ` (best in the space: ${best.value.toFixed(2)}, \`${best.arch}\`)` : ''}.`,
+    `Space \`${space.name}\`, seeds ${compare.seeds.join(', ')}; values: ${measure}${best ? ` (best in the space: ${best.value.toFixed(2)}, \`${best.arch}\`)` : ''}.`,
+    `Computed by: ${computedBy.join('; ')}.`,
     '',
     tableMarkdown(rows, measure, seconds),
     '',

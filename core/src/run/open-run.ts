@@ -7,8 +7,9 @@
  * and the start event are written. The work gets the run's services; a
  * run that leaves tensors behind says so.
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendInfo } from '../backend';
+import { kernelSet, selectBackend, type BackendInfo } from '../backend';
 import type { BackendChoice } from '../backend/choices';
 import { Checkpointer, configHash } from '../checkpoint/checkpointer';
 import { Interruption } from '../checkpoint/interrupt';
@@ -58,7 +59,7 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
     for (const dir of [runDir.dir, runDir.file('checkpoints')]) {
       for (const f of removeStaleTempFiles(dir)) progress.log(`removed ${f}, left by a write that was interrupted`);
     }
-    const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(config));
+    const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(portable(config, runDir.dir)));
     if (options.resume) resumeFromLatest(checkpoints, progress);
     else if (runDir.holdsRun()) {
       throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
@@ -79,6 +80,7 @@ export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptio
       name: config.name,
       seed: config.seed,
       backend: backend.name,
+      kernels: kernelSet(backend),
       ...options.startEvent,
     });
     const services = (hooks: HookBus): RunServices & { checkpoints: Checkpointer } => {
@@ -123,6 +125,16 @@ function followCheckpoints(runDir: RunDirectory, checkpoints: Checkpointer, prog
     },
   });
   return elapsed;
+}
+
+/**
+ * The config as its checkpoints are keyed: a shrunk space to search is
+ * named relative to the run directory, so a run resumes on any machine that
+ * mounts the shared storage, wherever it mounts it.
+ */
+function portable(config: OpenRunOptions['config'], dir: string): unknown {
+  const shrunk = (config as { shrunkSpace?: unknown }).shrunkSpace;
+  return typeof shrunk === 'string' ? { ...config, shrunkSpace: path.relative(dir, path.resolve(shrunk)) } : config;
 }
 
 /** Parts restore themselves from the newest valid checkpoint as they register; without one the run starts over. */
