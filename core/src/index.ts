@@ -94,6 +94,8 @@ export type { ComparisonPlan, ComparisonResult } from './compare/compare';
 export { cellConfig, planCells } from './compare/cells';
 export type { CompareCell } from './compare/cells';
 export { interruptible, progressFor, readPreset } from './run/launch';
+export { assembleRank, mergeRankResults, runRank, writeRanking } from './rank';
+export type { RankAssembly, RankResult } from './rank';
 export { exportRun } from './export/export-run';
 export { writeRunReport, writeCompareReport } from './report/html';
 

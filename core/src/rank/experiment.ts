@@ -107,6 +107,54 @@ export interface RankResult {
   seconds: { total: number; training: number; scoring: number };
 }
 
+/** A metric's result over its seeds: per epoch the mean and deviation across seeds, and the operators kept. */
+function summarizeMetric(
+  metric: Omit<RankMetricResult, 'seeds' | 'summary' | 'keptOfTop'>,
+  seeds: RankSeedResult[],
+  epochs: readonly number[],
+): RankMetricResult {
+  return {
+    ...metric,
+    seeds,
+    summary: epochs.map((epoch, k) => {
+      const rows = seeds.map((s) => s.epochs[k]);
+      return {
+        epoch,
+        children: rows[0]?.children ?? 0,
+        kendallTau: meanStd(rows.map((r) => r.kendallTau)),
+        spearman: meanStd(rows.map((r) => r.spearman)),
+        kendallTauSample: meanStd(rows.map((r) => r.kendallTauSample)),
+        spearmanSample: meanStd(rows.map((r) => r.spearmanSample)),
+        secondsPerChild: meanStd(rows.map((r) => r.secondsPerChild)),
+      };
+    }),
+    keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),
+  };
+}
+
+/**
+ * One ranking from rankings of single seeds (`absnas rank --queue` runs one
+ * job per seed): the seeds side by side, their summaries over all seeds, as
+ * if one run had done them in this order.
+ */
+export function mergeRankResults(parts: readonly RankResult[]): RankResult {
+  if (parts.length === 0) throw new Error('mergeRankResults needs at least one result');
+  const first = parts[0];
+  const metrics = first.metrics.map((m) => {
+    const { seeds: _s, summary: _u, keptOfTop: _k, ...metric } = m;
+    const seeds = parts.flatMap((p) => p.metrics.find((x) => x.label === m.label)?.seeds ?? []);
+    return summarizeMetric(metric, seeds, first.epochs);
+  });
+  const sum = (f: (p: RankResult) => number) => parts.reduce((a, p) => a + f(p), 0);
+  return {
+    ...first,
+    seeds: parts.flatMap((p) => p.seeds),
+    metrics,
+    training: parts.flatMap((p) => p.training),
+    seconds: { total: sum((p) => p.seconds.total), training: sum((p) => p.seconds.training), scoring: sum((p) => p.seconds.scoring) },
+  };
+}
+
 /** An independent random stream for one purpose of one seed: the same whatever else the run does. */
 export function stream(seed: number, ...labels: (string | number)[]): Rng {
   return new Rng(seed).fork(labels.join('/'));
@@ -305,30 +353,13 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     }
   }
 
-  const metricResults: RankMetricResult[] = metrics.map((m) => {
-    const seeds = perMetric.get(m.label)!;
-    return {
-      label: m.label,
-      plugin: m.plugin.name,
-      options: m.ref.options,
-      children: m.ref.children,
-      supernet: m.metric.participate ? 'own' : 'shared',
-      seeds,
-      summary: epochs.map((epoch, k) => {
-        const rows = seeds.map((s) => s.epochs[k]);
-        return {
-          epoch,
-          children: rows[0]?.children ?? 0,
-          kendallTau: meanStd(rows.map((r) => r.kendallTau)),
-          spearman: meanStd(rows.map((r) => r.spearman)),
-          kendallTauSample: meanStd(rows.map((r) => r.kendallTauSample)),
-          spearmanSample: meanStd(rows.map((r) => r.spearmanSample)),
-          secondsPerChild: meanStd(rows.map((r) => r.secondsPerChild)),
-        };
-      }),
-      keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),
-    };
-  });
+  const metricResults: RankMetricResult[] = metrics.map((m) =>
+    summarizeMetric(
+      { label: m.label, plugin: m.plugin.name, options: m.ref.options, children: m.ref.children, supernet: m.metric.participate ? 'own' : 'shared' },
+      perMetric.get(m.label)!,
+      epochs,
+    ),
+  );
   const result: RankResult = {
     name: config.name,
     space: space.name,

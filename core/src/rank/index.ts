@@ -1,12 +1,12 @@
 export { assembleRank } from './assemble';
 export type { RankAssembly, RankMetric } from './assemble';
 export { childAt, samplePositions } from './children';
-export { DROP_COUNT, TOP_COUNT, runRank, stream, trainingGroups } from './experiment';
+export { DROP_COUNT, TOP_COUNT, mergeRankResults, runRank, stream, trainingGroups } from './experiment';
 export type { RankEpochScore, RankMetricResult, RankOperatorOutcome, RankResult, RankSeedResult, RankTrainingRecord } from './experiment';
 export { groundTruth, topOperators } from './ground-truth';
 export { dropAndCount, operatorScores } from './operators';
 export type { DropOutcome } from './operators';
-export { renderRankCsv, renderRankMarkdown, renderTauSvg } from './report';
+export { renderRankCsv, renderRankMarkdown, renderTauSvg, writeRanking } from './report';
 export { formatMeanStd, meanStd } from './summary';
 export type { MeanStd } from './summary';
 export { lineChartSvg, niceTicks } from './svg';

@@ -1,3 +1,4 @@
+import type { RunDirectory } from '../run/run-dir';
 import type { RankResult } from './experiment';
 import { type MeanStd, formatMeanStd } from './summary';
 import { lineChartSvg } from './svg';
@@ -172,4 +173,24 @@ export function renderTauSvg(r: RankResult): string {
       points: m.summary.map((s) => ({ x: s.epoch, y: s.kendallTau.mean, err: Number.isNaN(s.kendallTau.std) ? undefined : s.kendallTau.std })),
     })),
   });
+}
+
+/**
+ * ranking.json, ranking.csv, ranking.md and tau.svg of `result` into
+ * `runDir`; returns the summary lines `absnas rank` prints (the local run
+ * and the one spread over a queue write the same files).
+ */
+export function writeRanking(runDir: RunDirectory, result: RankResult, command: string): string[] {
+  runDir.writeJson('ranking.json', result);
+  runDir.writeText('ranking.csv', renderRankCsv(result));
+  runDir.writeText('ranking.md', renderRankMarkdown(result, command));
+  runDir.writeText('tau.svg', renderTauSvg(result));
+  const last = result.epochs.length - 1;
+  const width = Math.max(...result.metrics.map((m) => m.label.length), 6);
+  return [
+    `Kendall tau-b against ${result.column} at epoch ${result.epochs[last]} (${result.seeds.length} seed(s)); top-${result.topCount} operators kept after dropping ${result.dropCount}:`,
+    ...result.metrics.map((m) => `  ${m.label.padEnd(width)}  tau ${formatMeanStd(m.summary[last].kendallTau)}   kept ${formatMeanStd(m.keptOfTop, 1)}`),
+    `time: ${result.seconds.total.toFixed(1)} s`,
+    `report: ${runDir.file('ranking.md')}`,
+  ];
 }

@@ -10,6 +10,8 @@ import { compareCommand } from './compare';
 import { exportCommand } from './export';
 import { latencyTableCommand } from './latency-table';
 import { trainCommand } from './train';
+import { workerCommand } from './worker';
+import { queueCommand } from './queue';
 
 /** Every subcommand of `absnas`; a new command is one module and one line here. */
-export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand, latencyTableCommand, trainCommand];
+export const COMMANDS: readonly Command[] = [runCommand, doctorCommand, dataCommand, pluginCommand, listCommand, configCommand, rankCommand, compareCommand, exportCommand, latencyTableCommand, trainCommand, workerCommand, queueCommand];
