@@ -58,7 +58,7 @@ export async function queueAdmin(request: QueueAdminRequest): Promise<string> {
             renderRows(mine.map((j) => ({ ...jobRow(j.job, j.state), tag: `${j.job.data.tag}  [${j.job.id}]` })))
           );
         });
-        const names = workers.map((w) => w.name || w.addr || '?');
+        const names = workers.map((w) => /:w:(.*)$/.exec(String((w as { rawname?: string }).rawname ?? ''))?.[1] ?? w.addr ?? '?');
         return [`queue ${target.display}: ${workers.length} worker(s) connected${names.length ? `: ${names.join(', ')}` : ''}`, ...parts].join('\n\n');
       }
       case 'retry': {

@@ -55,9 +55,14 @@ export interface JobProgress {
   loss?: number;
 }
 
-/** Retries of a job that failed for a reason that may pass (a lost machine, a full disk): 3 attempts, 10 s then 20 s apart. */
+/** Retries of a job that failed for a reason that may pass (a lost machine, a full disk): 3 attempts. */
 export const ATTEMPTS = 3;
-export const BACKOFF = { type: 'exponential', delay: 10_000 } as const;
+
+/** Waits between them: 10 s, then 20 s (ABSNAS_QUEUE_BACKOFF_MS sets the first; tests shorten it). */
+export function backoff(): { type: 'exponential'; delay: number } {
+  const n = Number(process.env.ABSNAS_QUEUE_BACKOFF_MS ?? 10_000);
+  return { type: 'exponential', delay: Number.isFinite(n) && n >= 0 ? n : 10_000 };
+}
 
 /**
  * A job's id: a hash of what the job computes (its config, with the shrunk

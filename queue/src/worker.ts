@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { connect, evictionWarning, parseQueueUrl, PREFIX, QUEUE_NAME, scrub } from './connection';
-import { ATTEMPTS, BACKOFF, type JobData, type JobProgress } from './jobs';
+import { ATTEMPTS, backoff, type JobData, type JobProgress } from './jobs';
 
 export interface WorkerOptions {
   queue: string;
@@ -31,7 +31,7 @@ export function lockMs(): number {
 /** Add `jobs` (cells that waited for a shrunk space) under their own ids: adding one twice adds it once. */
 export async function addJobs(queue: Queue, jobs: readonly { id: string; data: JobData }[]): Promise<void> {
   for (const j of jobs) {
-    await queue.add(j.data.kind, j.data, { jobId: j.id, attempts: ATTEMPTS, backoff: { ...BACKOFF }, removeOnComplete: false, removeOnFail: false });
+    await queue.add(j.data.kind, j.data, { jobId: j.id, attempts: ATTEMPTS, backoff: backoff(), removeOnComplete: false, removeOnFail: false });
   }
 }
 
