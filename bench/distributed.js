@@ -108,6 +108,7 @@ async function main() {
   const url = `redis://127.0.0.1:${port}/0`;
   try {
     console.log(`matrix: 2 searchers x 2 spaces x ${seeds} seed(s) = ${cells} cells (${train} training images, ${epochs} epoch(s)); ${os.cpus().length} cores, ABSNAS_NATIVE_THREADS=1`);
+    const before = os.loadavg()[0];
     const local = timed(['compare', preset, '--out', path.join(work, 'local')]);
     const one = await distributed(url, 1, path.join(work, 'one'));
     spawnSync('redis-cli', ['-p', String(port), 'flushall']);
@@ -118,6 +119,7 @@ async function main() {
       ['1 worker', one],
       ['2 workers', two],
     ];
+    console.log(`load average (1 min) before and after: ${before.toFixed(1)}, ${os.loadavg()[0].toFixed(1)} (other work on the machine slows the workers alike)`);
     for (const [name, s] of rows) console.log(`${name.padEnd(14)} ${s.toFixed(1).padStart(7)} s  ${(s / cells).toFixed(2).padStart(6)} s/cell`);
     console.log(`speed-up 2 workers / 1 worker: ${(one / two).toFixed(2)}x; scaling efficiency ${((100 * one) / (2 * two)).toFixed(0)}%`);
     console.log(`queue overhead per cell (1 worker - local) / cells: ${((one - local) / cells).toFixed(2)} s`);

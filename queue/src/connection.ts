@@ -67,9 +67,21 @@ export function parseQueueUrl(url: string | undefined): QueueTarget {
   return { options, display: redact(url) };
 }
 
-/** A Redis connection for BullMQ (commands wait through reconnects rather than failing). */
-export function connect(target: QueueTarget): Redis {
-  return new Redis({ ...target.options });
+/**
+ * A Redis connection for BullMQ (commands wait through reconnects rather
+ * than failing). Its errors go to `say` with the password cut out, each
+ * once until the connection is up again, not once per reconnect attempt.
+ */
+export function connect(target: QueueTarget, say?: (message: string) => void): Redis {
+  const redis = new Redis({ ...target.options });
+  let last = '';
+  redis.on('error', (e: Error) => {
+    const message = scrub(e.message, target);
+    if (say && message !== last) say(`Redis at ${target.display}: ${message}${last ? '' : ' (retrying)'}`);
+    last = message;
+  });
+  redis.on('ready', () => (last = ''));
+  return redis;
 }
 
 /**

@@ -150,8 +150,7 @@ export async function pinnedKernels(backend: BackendChoice): Promise<string> {
 
 /** Open the queue at `target` (warning when Redis may evict its keys); `close` ends its connection too. */
 export async function openQueue(target: QueueTarget): Promise<{ queue: Queue; close(): Promise<void> }> {
-  const redis = connect(target);
-  redis.on('error', (e) => process.stderr.write(`absnas: Redis at ${target.display}: ${scrub(e.message, target)}\n`));
+  const redis = connect(target, (m) => process.stderr.write(`absnas: ${m}\n`));
   const warning = await evictionWarning(redis);
   if (warning) process.stderr.write(`${warning}\n`);
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });

@@ -46,8 +46,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const warn = (m: string): void => void process.stderr.write(`${scrub(m, target)}\n`);
   // the children inherit it: their progress names the worker
   process.env.ABSNAS_WORKER_NAME = name;
-  const admin = connect(target);
-  admin.on('error', (e) => warn(`absnas worker: Redis at ${target.display}: ${e.message}`));
+  const admin = connect(target, (m) => warn(`absnas worker ${name}: ${m}`));
   const evict = await evictionWarning(admin);
   if (evict) warn(evict);
   const queue = new Queue(QUEUE_NAME, { connection: admin, prefix: PREFIX });
@@ -63,7 +62,12 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     // a job on a machine that dies is resumed elsewhere, again and again
     maxStalledCount: 10,
   });
-  worker.on('error', (e) => warn(`absnas worker ${name}: ${e.message}`));
+  let lastError = '';
+  worker.on('error', (e) => {
+    // a lost Redis reports the same error on every reconnect attempt: once is enough
+    if (e.message !== lastError) warn(`absnas worker ${name}: ${e.message}`);
+    lastError = e.message;
+  });
   worker.on('active', (job: Job<JobData>) => say(`${name}: ${job.data.matrix}: ${job.data.tag}: started (attempt ${job.attemptsMade + 1} of ${ATTEMPTS}) in ${job.data.dir}`));
   let lastLine = '';
   worker.on('progress', (job: Job<JobData>, p) => {

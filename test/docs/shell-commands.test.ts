@@ -30,6 +30,10 @@ const ELSEWHERE: Record<string, string> = {
   'npm install-scripts approve @absnas/core sharp webgpu': 'test/packaging/install.test.ts (the same approvals, in package.json)',
   'npx absnas plugin new absnas-metric-mine --kind metric': 'test/e2e/plugin-scaffold.test.ts',
   'cd absnas-metric-mine && npm install && npm run build && npm test && npm run search': 'test/e2e/plugin-scaffold.test.ts',
+  'npx absnas worker --queue redis://:a-long-random-password@10.0.0.1:6379/0 --name gpu1':
+    'test/queue/queue.test.ts (workers against a redis-server the test starts; no Redis listens at 10.0.0.1 here)',
+  'npx absnas compare presets/paper/nb201-compare.json --queue redis://:a-long-random-password@10.0.0.1:6379/0 --out /mnt/absnas/nb201-compare':
+    'test/queue/queue.test.ts (the same command on a small matrix, against a redis-server the test starts)',
 };
 
 /** Settings that make a preset's run take seconds: same components, tiny budget. */
