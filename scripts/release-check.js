@@ -34,6 +34,8 @@ const REQUIRED = {
     'native/addon.cc',
   ],
   '@absnas/presets': ['quickstart.json', 'paper/nb201-ranking-mini.json', 'README.md'],
+  // the worker forks processor.js for each job
+  '@absnas/queue': ['dist/index.js', 'dist/index.d.ts', 'dist/processor.js'],
   plugin: ['dist/index.js', 'dist/index.d.ts'],
 };
 

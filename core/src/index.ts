@@ -94,6 +94,7 @@ export type { ComparisonPlan, ComparisonResult } from './compare/compare';
 export { cellConfig, planCells } from './compare/cells';
 export type { CompareCell } from './compare/cells';
 export { interruptible, progressFor, readPreset } from './run/launch';
+export type { QueueAdminRequest, QueueModule, QueueRankRequest, QueueRunRequest, WorkerOptions } from './cli/queue-module';
 export { assembleRank, mergeRankResults, runRank, writeRanking } from './rank';
 export type { RankAssembly, RankResult } from './rank';
 export { exportRun } from './export/export-run';

@@ -3,22 +3,11 @@
  * matrix by matrix.
  */
 import type { Job } from 'bullmq';
-import { UserError } from '@absnas/core';
+import { UserError, type QueueAdminRequest } from '@absnas/core';
 import { parseQueueUrl } from './connection';
 import { openQueue } from './coordinator';
 import type { JobData } from './jobs';
 import { jobRow, renderRows } from './status';
-
-export interface QueueAdminRequest {
-  action: string;
-  queue: string;
-  /** Job ids to act on (retry, cancel). */
-  ids: readonly string[];
-  /** Only this matrix's jobs. */
-  matrix?: string;
-  /** cancel: every job of the queue (or of --matrix). */
-  all?: boolean;
-}
 
 const STATES = ['active', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
 

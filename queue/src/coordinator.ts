@@ -20,21 +20,12 @@ import {
   type BackendChoice,
   type ComparisonPlan,
   type ComparisonResult,
+  type QueueRunRequest,
 } from '@absnas/core';
 import { connect, evictionWarning, parseQueueUrl, PREFIX, QUEUE_NAME, scrub, type QueueTarget } from './connection';
 import { checkJob, jobId, type CellJobData, type JobData, type QueuedJob } from './jobs';
 import { jobRow, renderRows, type CellRow } from './status';
 import { addJobs } from './worker';
-
-export interface QueueCompareRequest {
-  preset: string;
-  sets?: readonly string[];
-  out?: string;
-  queue: string;
-  /** Enqueue and return; running the same command again collects. */
-  detach?: boolean;
-  quiet?: boolean;
-}
 
 export interface QueueCompareOutcome {
   dir: string;
@@ -217,7 +208,7 @@ export async function runMatrix(request: MatrixRequest): Promise<{ complete: boo
 }
 
 /** `absnas compare --queue`: the cells as units, then the same table as the local run. */
-export async function compareOnQueue(request: QueueCompareRequest): Promise<QueueCompareOutcome> {
+export async function compareOnQueue(request: QueueRunRequest): Promise<QueueCompareOutcome> {
   const { raw, origin } = readPreset(request.preset, request.sets);
   const dir = path.resolve(request.out ?? path.join('runs', `compare-${path.basename(request.preset, '.json')}`));
   // every cell is checked before anything is enqueued

@@ -3,7 +3,7 @@
  * worker`, `absnas compare|rank --queue` and `absnas queue` load it.
  */
 export { compareOnQueue, MatrixFailed, openQueue, runMatrix } from './coordinator';
-export type { QueueCompareOutcome, QueueCompareRequest, Unit } from './coordinator';
+export type { QueueCompareOutcome, Unit } from './coordinator';
 export { rankOnQueue } from './rank';
 export { queueAdmin } from './admin';
 export { runWorker, lockMs, addJobs } from './worker';

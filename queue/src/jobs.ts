@@ -7,34 +7,31 @@
 import * as path from 'path';
 import { configHash, PLUGIN_SLOTS, UserError } from '@absnas/core';
 
-/** One cell of a comparison matrix, run by `absnas worker` into `dir` on shared storage. */
-export interface CellJobData {
-  kind: 'cell';
+/** What every job holds. */
+interface JobBase {
   version: 1;
-  /** The comparison's name (the preset's), for `absnas queue status`. */
+  /** The comparison's or ranking's name (the preset's), for `absnas queue status`. */
   matrix: string;
-  /** `spos / abs / seed 0`. */
+  /** `spos / abs / seed 0`, `nb201-ranking / seed 1`. */
   tag: string;
-  /** The cell's run directory, an absolute path every worker mounts. */
+  /** Where the job writes, an absolute path every worker mounts. */
   dir: string;
-  /** The cell's run config (a compare cell's, without extends). */
+  /** The run config (a compare cell's; a ranking's with one seed), complete: no extends. */
   config: Record<string, unknown>;
   /** The kernel set the matrix is pinned to (see kernelSet in @absnas/core). */
   kernels: string;
+}
+
+/** One cell of a comparison matrix, run by `absnas worker` into `dir`. */
+export interface CellJobData extends JobBase {
+  kind: 'cell';
   /** Cells that search this cell's shrunk space: enqueued once it has written shrunk-space.json. */
   then?: QueuedJob[];
 }
 
 /** One seed of a ranking experiment (`absnas rank --queue`), written to `dir`/ranking.json. */
-export interface RankJobData {
+export interface RankJobData extends JobBase {
   kind: 'rank';
-  version: 1;
-  matrix: string;
-  tag: string;
-  dir: string;
-  /** The rank config with this seed alone in rank.seeds. */
-  config: Record<string, unknown>;
-  kernels: string;
 }
 
 export type JobData = CellJobData | RankJobData;

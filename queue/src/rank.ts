@@ -15,6 +15,7 @@ import {
   writeRanking,
   type OriginFn,
   type Progress,
+  type QueueRankRequest,
   type RankResult,
 } from '@absnas/core';
 import { checkKernels } from './run-job';
@@ -31,17 +32,6 @@ export async function runRankSeed(data: RankJobData, origin: OriginFn, progress:
   return { dir: data.dir };
 }
 
-export interface QueueRankRequest {
-  preset: string;
-  sets?: readonly string[];
-  out?: string;
-  queue: string;
-  detach?: boolean;
-  quiet?: boolean;
-  /** The command line, for ranking.md (with the queue URL left out). */
-  command: string;
-}
-
 export async function rankOnQueue(request: QueueRankRequest): Promise<{ dir: string; result?: RankResult; lines: string[] }> {
   const { raw, origin } = readPreset(request.preset, request.sets);
   // the whole experiment is checked before anything is enqueued
@@ -51,7 +41,8 @@ export async function rankOnQueue(request: QueueRankRequest): Promise<{ dir: str
   const kernels = await pinnedKernels(config.backend);
   const units: Unit[] = config.rank.seeds.map((seed) => {
     const seedConfig = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-    seedConfig.rank = { ...(seedConfig.rank as Record<string, unknown>), seeds: [seed] };
+    // the benchmark file as the coordinator resolved it (a job has no preset file to be relative to)
+    seedConfig.rank = { ...(seedConfig.rank as Record<string, unknown>), seeds: [seed], ...(assembly.benchmarkFile ? { benchmark: assembly.benchmarkFile } : {}) };
     const data: RankJobData = { kind: 'rank', version: 1, matrix: config.name, tag: `${config.name} / seed ${seed}`, dir: path.join(dir, 'seeds', `seed${seed}`), config: seedConfig, kernels };
     checkJob(data);
     return { job: { id: jobId(data), data }, done: () => fs.existsSync(path.join(data.dir, 'ranking.json')) };

@@ -7,16 +7,9 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Queue, Worker, type Job } from 'bullmq';
+import type { WorkerOptions } from '@absnas/core';
 import { connect, evictionWarning, parseQueueUrl, PREFIX, QUEUE_NAME, scrub } from './connection';
 import { ATTEMPTS, backoff, type JobData, type JobProgress } from './jobs';
-
-export interface WorkerOptions {
-  queue: string;
-  name?: string;
-  concurrency?: number;
-  /** Print nothing but warnings and errors. */
-  quiet?: boolean;
-}
 
 /**
  * How long a job's lock lasts without renewal, and how often workers look

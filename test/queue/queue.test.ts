@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Job } from 'bullmq';
 import { addJobs, type CellJobData } from '@absnas/queue';
+import { TINY_RANKING_SETTINGS } from '../e2e/helpers';
 import { checkpoints, deterministic, events, harness, REDIS_PASSWORD, ROOT, spos, until } from './helpers';
 
 const h = harness('queue');
@@ -145,5 +146,24 @@ describe('absnas compare --queue', () => {
     const status = await h.cli(['queue', 'status', '--queue', h.redis.url]);
     expect(status.stdout).toContain('4 failed');
     expect(status.stdout).toContain('spos / original / seed 0  [cell-kernels] failed: worker w refuses the job');
+  });
+
+  it('absnas rank --queue: one job per seed, the ranking of the local run', async () => {
+    const settings = [...TINY_RANKING_SETTINGS.filter((x) => !x.startsWith('rank.seeds')), 'rank.seeds=[0,1]'].flatMap((x) => ['--set', x]);
+    const file = path.join(ROOT, 'presets/paper/nb201-ranking-mini.json');
+    const localOut = path.join(dir, 'rank-local');
+    expect((await h.cli(['rank', file, ...settings, '--out', localOut, '--quiet'])).status).toBe(0);
+    h.startWorker('w1');
+    h.startWorker('w2');
+    const out = path.join(dir, 'rank-queue');
+    const r = await h.cli(['rank', file, ...settings, '--queue', h.redis.url, '--out', out]);
+    expect(r.stderr).toContain('(2 enqueued by this command)');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Kendall tau-b against');
+    // timings aside, the same ranking
+    const untimed = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'), (k, v) => (['seconds', 'secondsPerChild'].includes(k) ? undefined : v));
+    expect(untimed(path.join(out, 'ranking.json'))).toEqual(untimed(path.join(localOut, 'ranking.json')));
+    for (const f of ['ranking.md', 'ranking.csv', 'tau.svg']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+    expect((await h.allJobs()).map((j) => j.data.tag).sort()).toEqual(['nb201-ranking-mini / seed 0', 'nb201-ranking-mini / seed 1']);
   });
 });

@@ -7,27 +7,51 @@ import type { ComparisonResult } from '../compare/compare';
 import type { RankResult } from '../rank';
 import { UserError } from '../util/errors';
 
+/** `absnas compare|rank <preset> --queue URL`: what to run, where to write, on which queue. */
+export interface QueueRunRequest {
+  preset: string;
+  sets?: readonly string[];
+  /** The output directory, on storage every worker mounts at the same path. */
+  out?: string;
+  /** The Redis URL. */
+  queue: string;
+  /** Enqueue and return; the same command again collects. */
+  detach?: boolean;
+  quiet?: boolean;
+}
+
+/** `absnas rank --queue`: the run request with the command line for ranking.md (its queue URL left out). */
+export interface QueueRankRequest extends QueueRunRequest {
+  command: string;
+}
+
+/** `absnas worker`. */
+export interface WorkerOptions {
+  queue: string;
+  name?: string;
+  concurrency?: number;
+  /** Print nothing but warnings and errors. */
+  quiet?: boolean;
+}
+
+/** `absnas queue status|retry|cancel`. */
+export interface QueueAdminRequest {
+  action: string;
+  queue: string;
+  /** Job ids to act on (retry, cancel). */
+  ids: readonly string[];
+  /** Only this matrix's jobs. */
+  matrix?: string;
+  /** cancel: every job of the queue (or of --matrix). */
+  all?: boolean;
+}
+
 /** What the CLI uses of @absnas/queue. */
 export interface QueueModule {
-  runWorker(options: { queue: string; name?: string; concurrency?: number; quiet?: boolean }): Promise<number>;
-  compareOnQueue(request: {
-    preset: string;
-    sets?: readonly string[];
-    out?: string;
-    queue: string;
-    detach?: boolean;
-    quiet?: boolean;
-  }): Promise<{ dir: string; result?: ComparisonResult; enqueued: number }>;
-  rankOnQueue(request: {
-    preset: string;
-    sets?: readonly string[];
-    out?: string;
-    queue: string;
-    detach?: boolean;
-    quiet?: boolean;
-    command: string;
-  }): Promise<{ dir: string; result?: RankResult; lines: string[] }>;
-  queueAdmin(request: { action: string; queue: string; ids: readonly string[]; matrix?: string; all?: boolean }): Promise<string>;
+  runWorker(options: WorkerOptions): Promise<number>;
+  compareOnQueue(request: QueueRunRequest): Promise<{ dir: string; result?: ComparisonResult; enqueued: number }>;
+  rankOnQueue(request: QueueRankRequest): Promise<{ dir: string; result?: RankResult; lines: string[] }>;
+  queueAdmin(request: QueueAdminRequest): Promise<string>;
 }
 
 /** @absnas/queue from the working directory's installation or beside core; a UserError saying how to install it. */

@@ -118,14 +118,16 @@ function summarizeMetric(
     seeds,
     summary: epochs.map((epoch, k) => {
       const rows = seeds.map((s) => s.epochs[k]);
+      // an undefined correlation is NaN, written to ranking.json as null
+      const over = (f: (r: RankEpochScore) => number | null) => meanStd(rows.map((r) => f(r) ?? NaN));
       return {
         epoch,
         children: rows[0]?.children ?? 0,
-        kendallTau: meanStd(rows.map((r) => r.kendallTau)),
-        spearman: meanStd(rows.map((r) => r.spearman)),
-        kendallTauSample: meanStd(rows.map((r) => r.kendallTauSample)),
-        spearmanSample: meanStd(rows.map((r) => r.spearmanSample)),
-        secondsPerChild: meanStd(rows.map((r) => r.secondsPerChild)),
+        kendallTau: over((r) => r.kendallTau),
+        spearman: over((r) => r.spearman),
+        kendallTauSample: over((r) => r.kendallTauSample),
+        spearmanSample: over((r) => r.spearmanSample),
+        secondsPerChild: over((r) => r.secondsPerChild),
       };
     }),
     keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),
