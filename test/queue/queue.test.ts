@@ -3,6 +3,7 @@
  * processes, the coordinator as the CLI, and each result checked against
  * the local `absnas compare` of the same preset.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Job } from 'bullmq';
@@ -100,6 +101,30 @@ describe('absnas compare --queue', () => {
     expect(done.failedReason ?? '').toBe('');
   });
 
+  it('a second SIGTERM stops the worker and the process of its job at once', async () => {
+    const out = path.join(dir, 'sigterm-twice');
+    const cell = path.join(out, 'cells/spos-original-seed0');
+    const a = h.startWorker('a');
+    expect((await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out, '--detach', '--quiet'])).status).toBe(0);
+    await until('the first checkpoint', () => checkpoints(cell).length > 0);
+    const [child] = execFileSync('ps', ['-o', 'pid=', '--ppid', String(a.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    a.child.kill('SIGTERM');
+    await until('the first SIGTERM to be taken', () => a.log().includes('again to stop at once'));
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(130);
+    expect(a.log()).toContain('SIGTERM again: stopping at once');
+    const alive = () => {
+      try {
+        process.kill(child, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until("the job's process to end", () => !alive(), 10_000);
+    expect(fs.existsSync(path.join(cell, 'result.json'))).toBe(false);
+  });
+
   it('a bad preset exits 2 with nothing enqueued; so does a plugin named by path', async () => {
     const bad = preset('bad', { compare: { searchers: [{ plugin: '@absnas/spos', options: { epochz: 1 } }], seeds: [0] } });
     const r = await h.cli(['compare', bad, '--queue', h.redis.url, '--out', path.join(dir, 'bad')]);
@@ -133,7 +158,10 @@ describe('absnas compare --queue', () => {
       variant('invalid', (d) => ((d.config.data as { trainSize: number }).trainSize = -5)),
       variant('kernels', (d) => (d.kernels = 'some other kernels')),
     ]);
-    h.startWorker('w');
+    // a Redis that may evict keys: the worker warns
+    const client = await h.queue.client;
+    await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const w = h.startWorker('w');
     await until('four failed jobs', async () => (await h.queue.getJobCounts('failed')).failed === 4);
     const failed = (await h.queue.getJobs(['failed'])) as unknown as Job<CellJobData>[];
     const reason = (id: string) => failed.find((j) => j.id === id)!.failedReason;
@@ -143,6 +171,8 @@ describe('absnas compare --queue', () => {
     expect(reason('cell-kernels')).toContain("the matrix is pinned to 'some other kernels'");
     for (const j of failed) expect(j.attemptsMade).toBe(1);
     expect(fs.existsSync(marker)).toBe(false);
+    expect(w.log()).toContain("warning: Redis's maxmemory-policy is 'allkeys-lru'");
+    await client.config('SET', 'maxmemory-policy', 'noeviction');
     const status = await h.cli(['queue', 'status', '--queue', h.redis.url]);
     expect(status.stdout).toContain('4 failed');
     expect(status.stdout).toContain('spos / original / seed 0  [cell-kernels] failed: worker w refuses the job');
