@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { addJobs, type CellJobData } from '@absnas/queue';
 import { TINY_RANKING_SETTINGS } from '../e2e/helpers';
 import { checkpoints, deterministic, events, harness, REDIS_PASSWORD, ROOT, spos, until } from './helpers';
@@ -159,7 +160,7 @@ describe('absnas compare --queue', () => {
       variant('kernels', (d) => (d.kernels = 'some other kernels')),
     ]);
     // a Redis that may evict keys: the worker warns
-    const client = await h.queue.client;
+    const client = new Redis({ host: '127.0.0.1', port: h.redis.port, password: REDIS_PASSWORD });
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
     const w = h.startWorker('w');
     await until('four failed jobs', async () => (await h.queue.getJobCounts('failed')).failed === 4);
@@ -173,6 +174,7 @@ describe('absnas compare --queue', () => {
     expect(fs.existsSync(marker)).toBe(false);
     expect(w.log()).toContain("warning: Redis's maxmemory-policy is 'allkeys-lru'");
     await client.config('SET', 'maxmemory-policy', 'noeviction');
+    await client.quit();
     const status = await h.cli(['queue', 'status', '--queue', h.redis.url]);
     expect(status.stdout).toContain('4 failed');
     expect(status.stdout).toContain('spos / original / seed 0  [cell-kernels] failed: worker w refuses the job');
