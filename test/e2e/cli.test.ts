@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ROOT, tempDir } from './helpers';
 
 const BIN = path.join(ROOT, 'core/bin/absnas.js');
-const COMMANDS = ['run', 'doctor', 'data', 'plugin', 'list', 'config', 'rank', 'compare', 'export', 'latency-table', 'train'];
+const COMMANDS = ['run', 'doctor', 'data', 'plugin', 'list', 'config', 'rank', 'compare', 'export', 'latency-table', 'train', 'worker', 'queue'];
 
 function absnas(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
@@ -46,7 +46,7 @@ describe('mistyped commands and options', () => {
   it("an unknown option: exit 2, the command's options, and the nearest one", () => {
     const r = absnas(['rank', 'x.json', '--ouut', 'dir']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("absnas: unknown option '--ouut' (options: --set, --out, --quiet, --help); did you mean '--out'?\n");
+    expect(r.stderr).toBe("absnas: unknown option '--ouut' (options: --set, --out, --quiet, --queue, --detach, --help); did you mean '--out'?\n");
   });
 
   it('a missing value, and a value given to a flag, are named', () => {
