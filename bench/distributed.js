@@ -3,7 +3,7 @@
  * One against two `absnas worker`s on a small comparison matrix, on this
  * machine, each worker on one thread (ABSNAS_NATIVE_THREADS=1):
  *
- *   node bench/distributed.js [--seeds 2] [--epochs 2] [--train 512]
+ *   node bench/distributed.js [--seeds 2] [--epochs 2] [--train 512] [--rounds 1]
  *
  * Starts a redis-server of its own (127.0.0.1, a free port, no
  * persistence), then times, on the same preset:
@@ -13,8 +13,10 @@
  * Prints the wall times, the scaling efficiency (1-worker time / (2 x
  * 2-worker time)), and the queue's overhead per cell ((1-worker time - local
  * time) / cells: enqueuing, polling, a child process per job). Each variant
- * writes its own directory; the tables are checked to be the same. Run
- * after a build (npm run build).
+ * writes its own directory; the tables are checked to be the same. With
+ * --rounds N each variant runs N times, in a rotated order each round, and
+ * the medians are reported (a shared machine's load then hits all three
+ * alike). Run after a build (npm run build).
  */
 'use strict';
 const { spawn, spawnSync } = require('child_process');
@@ -33,6 +35,7 @@ function option(name, fallback) {
 const seeds = option('seeds', 2);
 const epochs = option('epochs', 2);
 const train = option('train', 512);
+const rounds = option('rounds', 1);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'absnas-bench-distributed-'));
 const env = { ...process.env, ABSNAS_NATIVE_THREADS: '1', ABSNAS_QUEUE_POLL_MS: '200', FORCE_COLOR: '0' };
@@ -107,13 +110,30 @@ async function main() {
   const redis = await startRedis(port);
   const url = `redis://127.0.0.1:${port}/0`;
   try {
-    console.log(`matrix: 2 searchers x 2 spaces x ${seeds} seed(s) = ${cells} cells (${train} training images, ${epochs} epoch(s)); ${os.cpus().length} cores, ABSNAS_NATIVE_THREADS=1`);
+    console.log(
+      `matrix: 2 searchers x 2 spaces x ${seeds} seed(s) = ${cells} cells (${train} training images, ${epochs} epoch(s)); ` +
+        `${os.cpus().length} cores, ABSNAS_NATIVE_THREADS=1; median of ${rounds} round(s)`,
+    );
     const before = os.loadavg()[0];
-    const local = timed(['compare', preset, '--out', path.join(work, 'local')]);
-    const one = await distributed(url, 1, path.join(work, 'one'));
-    spawnSync('redis-cli', ['-p', String(port), 'flushall']);
-    const two = await distributed(url, 2, path.join(work, 'two'));
-    const same = table(path.join(work, 'local')) === table(path.join(work, 'one')) && table(path.join(work, 'local')) === table(path.join(work, 'two'));
+    const times = { local: [], one: [], two: [] };
+    const variants = {
+      local: (out) => timed(['compare', preset, '--out', out]),
+      one: (out) => distributed(url, 1, out),
+      two: (out) => distributed(url, 2, out),
+    };
+    const names = Object.keys(variants);
+    let same = true;
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + r) % names.length];
+        const out = path.join(work, `${name}-${r}`);
+        spawnSync('redis-cli', ['-p', String(port), 'flushall']);
+        times[name].push(await variants[name](out));
+      }
+      same = same && table(path.join(work, `local-${r}`)) === table(path.join(work, `one-${r}`)) && table(path.join(work, `local-${r}`)) === table(path.join(work, `two-${r}`));
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const [local, one, two] = names.map((n) => median(times[n]));
     const rows = [
       ['local compare', local],
       ['1 worker', one],
