@@ -12,7 +12,9 @@
  *   2 workers: the same with two.
  * Prints the wall times, the scaling efficiency (1-worker time / (2 x
  * 2-worker time)), and the queue's overhead per cell ((1-worker time - local
- * time) / cells: enqueuing, polling, a child process per job). Each variant
+ * time) / cells: enqueuing, polling, a child process per job). As a control,
+ * what the machine itself gives two processes: two local compares at once
+ * against one (a speed-up of 2 where two cores are free for them). Each variant
  * writes its own directory; the tables are checked to be the same. With
  * --rounds N each variant runs N times, in a rotated order each round, and
  * the medians are reported (a shared machine's load then hits all three
@@ -79,6 +81,14 @@ function startRedis(port) {
   });
 }
 
+function timedAsync(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const c = spawn(process.execPath, [CLI, ...args, '--quiet'], { cwd: ROOT, env, stdio: 'ignore' });
+    c.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e9) : reject(new Error(`absnas ${args.join(' ')} failed (${code})`))));
+  });
+}
+
 function timed(args) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [CLI, ...args, '--quiet'], { cwd: ROOT, env, encoding: 'utf8' });
@@ -132,6 +142,10 @@ async function main() {
       }
       same = same && table(path.join(work, `local-${r}`)) === table(path.join(work, `one-${r}`)) && table(path.join(work, `local-${r}`)) === table(path.join(work, `two-${r}`));
     }
+    // the control: two local compares at once, against the local time
+    const t0 = process.hrtime.bigint();
+    await Promise.all([0, 1].map((i) => timedAsync(['compare', preset, '--out', path.join(work, `pair-${i}`)])));
+    const pair = Number(process.hrtime.bigint() - t0) / 1e9;
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [local, one, two] = names.map((n) => median(times[n]));
     const rows = [
@@ -142,6 +156,7 @@ async function main() {
     console.log(`load average (1 min) before and after: ${before.toFixed(1)}, ${os.loadavg()[0].toFixed(1)} (other work on the machine slows the workers alike)`);
     for (const [name, s] of rows) console.log(`${name.padEnd(14)} ${s.toFixed(1).padStart(7)} s  ${(s / cells).toFixed(2).padStart(6)} s/cell`);
     console.log(`speed-up 2 workers / 1 worker: ${(one / two).toFixed(2)}x; scaling efficiency ${((100 * one) / (2 * two)).toFixed(0)}%`);
+    console.log(`control: two local compares at once ${pair.toFixed(1)} s against one ${local.toFixed(1)} s: the machine runs two at ${((2 * local) / pair).toFixed(2)}x the speed of one`);
     console.log(`queue overhead per cell (1 worker - local) / cells: ${((one - local) / cells).toFixed(2)} s`);
     console.log(`tables equal to the local compare's (timings aside): ${same ? 'yes' : 'NO'}`);
     if (!same) process.exitCode = 1;

@@ -70,6 +70,9 @@ function cellJobs(plan: ComparisonPlan, kernels: string): QueuedJob[] {
   return jobs;
 }
 
+/** How long a finished job's result may take to appear on the coordinator's view of the shared storage. */
+const RESULT_GRACE_MS = 60_000;
+
 /** One job of a matrix as the coordinator follows it: done when its result is on disk, ready when what it reads is there. */
 export interface Unit {
   job: QueuedJob;
@@ -102,8 +105,13 @@ async function sync(queue: Queue, units: readonly Unit[]): Promise<{ rows: CellR
     if (job && job.data.dir !== data.dir && state !== 'completed' && state !== 'failed') {
       throw new UserError(`${data.tag}: the same job is queued for ${job.data.dir}; wait for it or cancel it (absnas queue cancel ${id})`);
     }
-    // finished for another directory, or its result is gone: compute it again
     if (job && state === 'completed') {
+      // shared storage may show a new file late (NFS caches attributes): a job just finished is taken at its word
+      if (job.data.dir === data.dir && Date.now() - (job.finishedOn ?? 0) < RESULT_GRACE_MS) {
+        rows.push({ ...jobRow(job, state), state: 'finished, result not visible yet' });
+        continue;
+      }
+      // finished for another directory, or its result is gone: compute it again
       await job.remove();
       job = undefined;
     }

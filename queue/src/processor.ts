@@ -26,7 +26,7 @@ export default async function processCell(job: SandboxedJob<JobData>, token?: st
   signal?.addEventListener('abort', () => interruption.request(String(signal.reason ?? 'cancelled')), { once: true });
   const progress = progressReporter((p) => void job.updateProgress(p as unknown as object).catch(() => undefined));
   try {
-    return await runJob(job.data, String(job.id), progress, interruption);
+    return await runJob(job.data, String(job.id), token, progress, interruption);
   } catch (e) {
     if (e instanceof RunInterrupted) {
       await job.moveToWait(token);

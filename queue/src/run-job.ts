@@ -67,13 +67,14 @@ export function progressReporter(report: (p: JobProgress) => void): Progress {
 }
 
 /** Run one job (a UserError for a job that no retry can mend); returns a short summary for the job's return value. */
-export async function runJob(raw: unknown, id: string, progress: Progress, interruption: Interruption): Promise<Record<string, unknown>> {
+export async function runJob(raw: unknown, id: string, token: string | undefined, progress: Progress, interruption: Interruption): Promise<Record<string, unknown>> {
   const data: JobData = checkJob(raw);
   const origin = (): string => `job ${id}`;
   if (data.kind === 'cell') {
     const assembly = assemble(data.config, origin);
     await checkKernels(assembly.config.backend, data.kernels);
-    const ran = await runCell(assembly, data.dir, progress, interruption);
+    const claim = token !== undefined ? { jobId: id, token } : undefined;
+    const ran = await runCell(assembly, data.dir, progress, { interruption, claim });
     return { dir: data.dir, ran, worker: workerName() };
   }
   const { runRankSeed } = await import('./rank');

@@ -67,6 +67,11 @@ export class Checkpointer implements CheckpointSink {
   private pending: LoadedCheckpoint | undefined;
   /** Paths of checkpoints written or found, newest last. */
   lastSaved: string | undefined;
+  /**
+   * Called before each checkpoint is written; throws to stop the run instead
+   * (a run whose directory another process has taken over must not write).
+   */
+  beforeWrite: (() => void) | undefined;
 
   constructor(readonly dir: string, private readonly hash: string, private readonly keep = 2) {
     this.sequence = Math.max(0, ...this.files().map((f) => f.sequence));
@@ -106,6 +111,7 @@ export class Checkpointer implements CheckpointSink {
    * synchronously, the file is written before this returns.
    */
   save(reason: string): Promise<void> {
+    this.beforeWrite?.();
     const captured = [...this.parts].map(([key, part]) => [key, part.capture()] as const);
     if (!captured.some(([, c]) => c instanceof Promise)) {
       this.write(reason, captured as (readonly [string, Captured])[]);

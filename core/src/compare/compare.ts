@@ -7,6 +7,7 @@ import { validateCoreConfig } from '../config/validate';
 import type { RunConfig } from '../config/types';
 import { assemble, type Assembly } from '../run/assemble';
 import { executeRun, RunResult } from '../run/run';
+import type { RunClaim } from '../run/open-run';
 import { RunDirectory } from '../run/run-dir';
 import { ConfigError } from '../util/errors';
 import { ensureDir, readJsonLines, writeFileAtomic, writeJsonAtomic } from '../util/fs';
@@ -71,17 +72,24 @@ export function cellTag(cell: CompareCell): string {
   return `${cell.label} / ${cell.variant} / seed ${cell.seed}`;
 }
 
+/** How runCell runs a cell: its stop request, where it says that it resumes, and a queue job's claim on the directory. */
+export interface CellOptions {
+  interruption?: Interruption;
+  say?: (message: string) => void;
+  claim?: RunClaim;
+}
+
 /**
  * The one way a cell runs, in `absnas compare` and in `absnas worker`: a
  * cell with a result is kept; one interrupted part-way resumes from its
  * newest checkpoint; otherwise it starts. Returns whether it ran.
  */
-export async function runCell(assembly: Assembly, dir: string, progress: Progress, interruption?: Interruption, say = (m: string) => progress.log(m)): Promise<boolean> {
+export async function runCell(assembly: Assembly, dir: string, progress: Progress, options: CellOptions = {}): Promise<boolean> {
   if (fs.existsSync(path.join(dir, 'result.json'))) return false;
   const runDir = new RunDirectory(dir);
   const resume = runDir.holdsRun();
-  if (resume) say('resuming');
-  await executeRun(assembly, runDir, progress, { resume, interruption });
+  if (resume) (options.say ?? ((m: string) => progress.log(m)))('resuming');
+  await executeRun(assembly, runDir, progress, { resume, interruption: options.interruption, claim: options.claim });
   return true;
 }
 
@@ -110,10 +118,11 @@ export async function runComparison(
   for (const [i, cell] of plan.cells.entries()) {
     const head = `compare ${i + 1}/${plan.cells.length}: ${cellTag(cell)}`;
     let said = false;
-    const ran = await runCell(plan.assemblies[i], cell.dir, progress, interruption, (m) => {
+    const say = (m: string): void => {
       said = true;
       progress.log(`${head} (${m})`);
-    });
+    };
+    const ran = await runCell(plan.assemblies[i], cell.dir, progress, { interruption, say });
     if (!ran) progress.log(`${head}: done before, kept`);
     else if (!said) progress.log(head);
   }

@@ -21,6 +21,17 @@ import { removeStaleTempFiles } from '../util/fs';
 import { acquireRunLock } from './lock';
 import type { RunDirectory } from './run-dir';
 
+/**
+ * A queue job's claim on a run directory: the job and the token of its
+ * current attempt. A later attempt of the same job (on any host) takes the
+ * lock over by its new token; the holder of the older one stops at its next
+ * checkpoint.
+ */
+export interface RunClaim {
+  jobId: string;
+  token: string;
+}
+
 export interface OpenRunOptions {
   /** `run` or `train`: the start event is `<kind>Start`, or `<kind>Resume` when resuming. */
   kind: 'run' | 'train';
@@ -31,6 +42,8 @@ export interface OpenRunOptions {
   progress: Progress;
   /** Polled by the run's long loops (default: one that nothing requests). */
   interruption?: Interruption;
+  /** A queue job's claim on the directory (see RunClaim). */
+  claim?: RunClaim;
   /** Fields of the start event after name, seed and backend. */
   startEvent?: Record<string, unknown>;
 }

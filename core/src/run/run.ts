@@ -14,7 +14,7 @@ import { SupernetTrainer } from '../train/trainer';
 import type { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import type { Assembly } from './assemble';
-import { withOpenRun } from './open-run';
+import { withOpenRun, type RunClaim } from './open-run';
 import { renderReport } from './report';
 import type { RunDirectory } from './run-dir';
 import { readShrunkSpace, writeShrunkSpace } from './shrunk-space';
@@ -28,6 +28,8 @@ export interface RunOptions {
   interruption?: Interruption;
   /** The run's data, loaded (and checked) before its directory was created; loaded here when absent. */
   data?: DataSplits;
+  /** A queue job's claim on the run directory (see RunClaim). */
+  claim?: RunClaim;
 }
 
 export interface RunOutcome {
@@ -61,7 +63,7 @@ interface RunContext {
  */
 export async function executeRun(assembly: Assembly, runDir: RunDirectory, progress: Progress, options: RunOptions = {}): Promise<RunOutcome> {
   const { config, hooks } = assembly;
-  const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption };
+  const open = { kind: 'run' as const, config, resume: options.resume, progress, interruption: options.interruption, claim: options.claim };
   return withOpenRun(runDir, open, async (run) => {
     const services = run.services(hooks);
     const phase = trackPhase(run.checkpoints);
