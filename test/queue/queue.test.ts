@@ -32,6 +32,7 @@ describe('absnas compare --queue', () => {
     expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
     expect(fs.readFileSync(path.join(out, 'compare.md'), 'utf8')).toContain(`Computed by: ${expected.computedBy[0]}`);
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
+    await until('the jobs to be completed', async () => (await h.queue.getJobCounts('completed')).completed === 4);
     const jobs = await h.allJobs();
     expect(jobs.map((j) => j.data.tag).sort()).toEqual(['spos / abs / seed 0', 'spos / original / seed 0', 'spos-2 / abs / seed 0', 'spos-2 / original / seed 0']);
     for (const j of jobs) expect(['w1', 'w2']).toContain(j.processedBy);
@@ -95,6 +96,8 @@ describe('absnas compare --queue', () => {
     const r = await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out]);
     expect(r.status).toBe(0);
     expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
+    // the result is on disk before the worker marks the job completed
+    await until('the job to be completed', async () => (await h.queue.getJobCounts('completed')).completed === 1);
     const [done] = await h.allJobs();
     expect(done.processedBy).toBe('b');
     // one attempt in all: the one that finished

@@ -26,6 +26,7 @@ describe('a distributed matrix', () => {
     const r = await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out]);
     expect(r.status).toBe(0);
     expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
+    await until('the job to be completed', async () => (await h.queue.getJobCounts('completed')).completed === 1);
     const [job] = await h.allJobs();
     expect(job.attemptsMade).toBe(2);
     expect(events(cell).filter((e) => e.event === 'runResume')).toHaveLength(1);
