@@ -112,8 +112,14 @@ describe('absnas compare --queue', () => {
     expect((await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out, '--detach', '--quiet'])).status).toBe(0);
     await until('the first checkpoint', () => checkpoints(cell).length > 0);
     const [child] = execFileSync('ps', ['-o', 'pid=', '--ppid', String(a.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
-    a.child.kill('SIGTERM');
-    await until('the first SIGTERM to be taken', () => a.log().includes('again to stop at once'));
+    // the second signal goes the moment the first is acknowledged, long before the job has checkpointed and gone back
+    let sent = false;
+    a.child.stderr!.on('data', () => {
+      if (!sent && a.log().includes('again to stop at once')) {
+        sent = true;
+        a.child.kill('SIGTERM');
+      }
+    });
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(130);
     expect(a.log()).toContain('SIGTERM again: stopping at once');
@@ -181,6 +187,15 @@ describe('absnas compare --queue', () => {
     const status = await h.cli(['queue', 'status', '--queue', h.redis.url]);
     expect(status.stdout).toContain('4 failed');
     expect(status.stdout).toContain('spos / original / seed 0  [cell-kernels] failed: worker w refuses the job');
+    // mended and retried: back to waiting with its attempts reset, and (the worker unchanged) it fails again, once
+    const retried = await h.cli(['queue', 'retry', '--queue', h.redis.url, 'cell-kernels']);
+    expect(retried.stdout).toBe('put 1 failed job(s) back to waiting: spos / original / seed 0\n');
+    await until('the retried job to fail again', async () => (await h.queue.getJob('cell-kernels'))?.finishedOn !== failed.find((j) => j.id === 'cell-kernels')!.finishedOn && (await h.queue.getJobCounts('failed')).failed === 4);
+    expect((await h.queue.getJob('cell-kernels'))!.attemptsMade).toBe(1);
+    const cancelled = await h.cli(['queue', 'cancel', '--queue', h.redis.url, '--all']);
+    expect(cancelled.stdout).toMatch(/^cancelled 4 job\(s\)/);
+    expect(await h.allJobs()).toHaveLength(0);
+    expect((await h.cli(['queue', 'cancel', '--queue', h.redis.url])).stderr).toContain('name the jobs (ids), --matrix <name> or --all');
   });
 
   it('absnas rank --queue: one job per seed, the ranking of the local run', async () => {

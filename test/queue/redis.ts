@@ -47,6 +47,10 @@ export async function startRedis(dir: string, options: { aof?: boolean } = {}): 
           resolve();
         }
       });
+      c.once('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(e.code === 'ENOENT' ? new Error('redis-server is not installed (the queue tests start their own): apt-get install redis-server') : e);
+      });
       c.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`redis-server exited (${code}): ${out}`));
