@@ -147,7 +147,7 @@ describe('absnas compare --queue', () => {
     expect(await h.allJobs()).toHaveLength(0);
   });
 
-  it('a worker refuses jobs that name a plugin by path, fail validation or are pinned to other kernels: each fails once, without retries', async () => {
+  it('a worker refuses jobs that name a plugin by path, fail validation or are pinned to other kernels, and stops one whose loss diverges: each fails once, without retries', async () => {
     // a real cell's job, enqueued without a worker, as the template
     const out = path.join(dir, 'refused');
     expect((await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out, '--detach', '--quiet'])).status).toBe(0);
@@ -167,33 +167,35 @@ describe('absnas compare --queue', () => {
       variant('by-url', (d) => ((d.config.search as { plugin: string }).plugin = 'https://example.com/evil.js')),
       variant('invalid', (d) => ((d.config.data as { trainSize: number }).trainSize = -5)),
       variant('kernels', (d) => (d.kernels = 'some other kernels')),
+      variant('diverges', (d) => ((d.config.search as { options: { train: { learningRate: number } } }).options.train.learningRate = 1e30)),
     ]);
     // a Redis that may evict keys: the worker warns
     const client = new Redis({ host: '127.0.0.1', port: h.redis.port, password: REDIS_PASSWORD });
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
     const w = h.startWorker('w');
-    await until('four failed jobs', async () => (await h.queue.getJobCounts('failed')).failed === 4);
+    await until('five failed jobs', async () => (await h.queue.getJobCounts('failed')).failed === 5);
     const failed = (await h.queue.getJobs(['failed'])) as unknown as Job<CellJobData>[];
     const reason = (id: string) => failed.find((j) => j.id === id)!.failedReason;
     expect(reason('cell-by-path')).toContain('is not a package name');
     expect(reason('cell-by-url')).toContain('is not a package name');
     expect(reason('cell-invalid')).toMatch(/trainSize/);
     expect(reason('cell-kernels')).toContain("the matrix is pinned to 'some other kernels'");
+    expect(reason('cell-diverges')).toMatch(/the loss is NaN.*\(exit 3\)/s);
     for (const j of failed) expect(j.attemptsMade).toBe(1);
     expect(fs.existsSync(marker)).toBe(false);
     expect(w.log()).toContain("warning: Redis's maxmemory-policy is 'allkeys-lru'");
     await client.config('SET', 'maxmemory-policy', 'noeviction');
     await client.quit();
     const status = await h.cli(['queue', 'status', '--queue', h.redis.url]);
-    expect(status.stdout).toContain('4 failed');
+    expect(status.stdout).toContain('5 failed');
     expect(status.stdout).toContain('spos / original / seed 0  [cell-kernels] failed: worker w refuses the job');
     // mended and retried: back to waiting with its attempts reset, and (the worker unchanged) it fails again, once
     const retried = await h.cli(['queue', 'retry', '--queue', h.redis.url, 'cell-kernels']);
     expect(retried.stdout).toBe('put 1 failed job(s) back to waiting: spos / original / seed 0\n');
-    await until('the retried job to fail again', async () => (await h.queue.getJob('cell-kernels'))?.finishedOn !== failed.find((j) => j.id === 'cell-kernels')!.finishedOn && (await h.queue.getJobCounts('failed')).failed === 4);
+    await until('the retried job to fail again', async () => (await h.queue.getJob('cell-kernels'))?.finishedOn !== failed.find((j) => j.id === 'cell-kernels')!.finishedOn && (await h.queue.getJobCounts('failed')).failed === 5);
     expect((await h.queue.getJob('cell-kernels'))!.attemptsMade).toBe(1);
     const cancelled = await h.cli(['queue', 'cancel', '--queue', h.redis.url, '--all']);
-    expect(cancelled.stdout).toMatch(/^cancelled 4 job\(s\)/);
+    expect(cancelled.stdout).toMatch(/^cancelled 5 job\(s\)/);
     expect(await h.allJobs()).toHaveLength(0);
     expect((await h.cli(['queue', 'cancel', '--queue', h.redis.url])).stderr).toContain('name the jobs (ids), --matrix <name> or --all');
   });
