@@ -11,6 +11,7 @@ import {
   mergeRankResults,
   readPreset,
   RunDirectory,
+  RunInterrupted,
   runRank,
   writeRanking,
   type OriginFn,
@@ -22,12 +23,31 @@ import { checkKernels } from './run-job';
 import { checkJob, jobId, type RankJobData } from './jobs';
 import { pinnedKernels, runMatrix, type Unit } from './coordinator';
 
-/** A worker's part: one seed's ranking into data.dir (ranking.json last, so its presence means done). */
-export async function runRankSeed(data: RankJobData, origin: OriginFn, progress: Progress, _interruption: Interruption): Promise<Record<string, unknown>> {
+/**
+ * A worker's part: one seed's ranking into data.dir (ranking.json last, so
+ * its presence means done). A ranking keeps no checkpoints: a stop request
+ * ends it at the next scored child or training step (RunInterrupted, and
+ * the job goes back to waiting), and the seed starts again from its
+ * beginning.
+ */
+export async function runRankSeed(data: RankJobData, origin: OriginFn, progress: Progress, interruption: Interruption): Promise<Record<string, unknown>> {
   const assembly = assembleRank(data.config, origin);
   await checkKernels(assembly.config.backend, data.kernels);
   const runDir = new RunDirectory(data.dir);
-  const result = await runRank(assembly, runDir, progress);
+  const stoppable: Progress = {
+    log: (m) => progress.log(m),
+    start(label, total) {
+      const task = progress.start(label, total);
+      return {
+        tick(steps, detail) {
+          if (interruption.requested) throw new RunInterrupted(`${data.tag}: stopped (${interruption.requested}); a ranking seed starts again from its beginning`);
+          task.tick(steps, detail);
+        },
+        done: (detail) => task.done(detail),
+      };
+    },
+  };
+  const result = await runRank(assembly, runDir, stoppable);
   runDir.writeJson('ranking.json', result);
   return { dir: data.dir };
 }
