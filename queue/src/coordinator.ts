@@ -186,6 +186,13 @@ export async function runMatrix(request: MatrixRequest): Promise<{ complete: boo
   const { queue, close } = await openQueue(target);
   const show = view(request.quiet);
   const log = (m: string): void => void (request.quiet || process.stderr.write(`${m}\n`));
+  // the coordinator only watches: stopping it stops nothing on the workers
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\nabsnas: ${signal}: the jobs go on on the workers; collect the results with: ${request.collect.replace(request.queue, target.display)}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     let enqueued = 0;
     log(`${request.name}: ${request.units.length} job(s) on ${target.display}, pinned to ${request.kernels}`);
@@ -211,6 +218,8 @@ export async function runMatrix(request: MatrixRequest): Promise<{ complete: boo
       await new Promise((r) => setTimeout(r, pollMs()));
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await close();
   }
 }
