@@ -82,6 +82,7 @@ export { Interruption, NumericalError, RunInterrupted } from './checkpoint/inter
 export { assemble } from './run/assemble';
 export type { Assembly } from './run/assemble';
 export { withOpenRun } from './run/open-run';
+export { RunDirectoryLocked, RunLockLost } from './run/lock';
 export type { OpenRun, OpenRunOptions } from './run/open-run';
 export { executeRun } from './run/run';
 export type { RunOptions, RunOutcome } from './run/run';

@@ -11,7 +11,7 @@
  */
 import type { SandboxedJob } from 'bullmq';
 import { UnrecoverableError, WaitingError } from 'bullmq';
-import { Interruption, RunInterrupted, UserError } from '@absnas/core';
+import { Interruption, RunDirectoryLocked, RunInterrupted, UserError } from '@absnas/core';
 import { progressReporter, runJob } from './run-job';
 import type { JobData } from './jobs';
 
@@ -32,6 +32,8 @@ export default async function processCell(job: SandboxedJob<JobData>, token?: st
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    // another attempt of the cell still runs (its worker has not noticed the job moved): try again later
+    if (e instanceof RunDirectoryLocked) throw new Error(e.message);
     if (e instanceof UserError) throw new UnrecoverableError(`${e.message} (exit ${e.exitCode})`);
     throw e;
   } finally {

@@ -69,4 +69,23 @@ describe('a distributed matrix', () => {
     expect(enqueued).toBeLessThan(4);
     expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
   });
+
+  it("takes over the run lock of an earlier attempt of the same job on another host, by the new attempt's token", async () => {
+    const expected = deterministic(await h.localCompare(LONG));
+    const out = path.join(h.dir, 'other-host');
+    const cell = path.join(out, 'cells/spos-original-seed0');
+    expect((await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out, '--detach', '--quiet'])).status).toBe(0);
+    const [job] = await h.allJobs();
+    // what a machine that died mid-cell leaves: its lock, naming the job
+    fs.mkdirSync(cell, { recursive: true });
+    const lock = { pid: 1, host: 'machine-that-died', started: new Date().toISOString(), token: 'dead-worker:0', jobId: job.id };
+    fs.writeFileSync(path.join(cell, '.lock'), JSON.stringify(lock));
+    h.startWorker('a');
+    const r = await h.cli(['compare', LONG, '--queue', h.redis.url, '--out', out]);
+    expect(r.status).toBe(0);
+    expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
+    await until('the job to be completed', async () => (await h.queue.getJobCounts('completed')).completed === 1);
+    expect((await h.allJobs())[0].attemptsMade).toBe(1);
+    expect(fs.existsSync(path.join(cell, '.lock'))).toBe(false);
+  });
 });

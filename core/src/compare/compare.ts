@@ -95,10 +95,9 @@ export async function runCell(assembly: Assembly, dir: string, progress: Progres
 
 /** The kernel set that computed a cell (from its last start event), or null for a cell run before absnas recorded it. */
 function cellKernels(dir: string): string | null {
-  const file = path.join(dir, 'events.jsonl');
-  if (!fs.existsSync(file)) return null;
-  const starts = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'runStart' || e.event === 'runResume');
-  return starts.length && typeof starts[starts.length - 1].kernels === 'string' ? starts[starts.length - 1].kernels : null;
+  const starts = readJsonLines(path.join(dir, 'events.jsonl')).filter((e) => e.event === 'runStart' || e.event === 'runResume');
+  const kernels = starts.length ? starts[starts.length - 1].kernels : undefined;
+  return typeof kernels === 'string' ? kernels : null;
 }
 
 /**

@@ -13,7 +13,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../util/errors';
-import { ensureDir, fileSystemError, processAlive, withFileErrors } from '../util/fs';
+import { ensureDir, fileSystemError, processAlive, withFileErrors, writeFileAtomic } from '../util/fs';
+
+/** The directory is locked by a live run (or one on another host): a queue retries such a job later rather than failing it. */
+export class RunDirectoryLocked extends UserError {}
+
+/** This process's lock was taken over by a later attempt of its job: the run stops before writing again. */
+export class RunLockLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunLockLost';
+  }
+}
 
 /** What `.lock` holds. */
 export interface LockRecord {
@@ -103,13 +114,19 @@ export class RunLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (tryCreate(file, JSON.stringify(record) + '\n')) return new RunLock(file, record);
       const owner = RunLock.read(dir) ?? {};
+      // a later attempt of the same queue job: the queue gave the job to this process, so the earlier holder has lost it, wherever it runs
+      if (options.jobId !== undefined && options.token !== undefined && owner.jobId === options.jobId && owner.token !== options.token) {
+        options.note?.(`taking over the lock of ${dir} from an earlier attempt of job ${owner.jobId} (process ${owner.pid ?? '?'} on ${owner.host ?? '?'})`);
+        writeFileAtomic(file, JSON.stringify(record) + '\n');
+        return new RunLock(file, record);
+      }
       const remove = `if no absnas run is using ${dir}, remove ${file}`;
       if (owner.host && owner.host !== os.hostname()) {
-        throw new UserError(`run directory ${dir} is locked by process ${owner.pid} on host ${owner.host} (since ${owner.started ?? 'an unknown time'}); ${remove}`);
+        throw new RunDirectoryLocked(`run directory ${dir} is locked by process ${owner.pid} on host ${owner.host} (since ${owner.started ?? 'an unknown time'}); ${remove}`);
       }
       const stale = staleness(owner);
       if (!stale) {
-        throw new UserError(
+        throw new RunDirectoryLocked(
           `run directory ${dir} is in use by process ${owner.pid} (locked since ${owner.started ?? 'an unknown time'}): ` +
             `wait for it to finish or stop it; ${remove}`,
         );
@@ -120,10 +137,25 @@ export class RunLock {
     throw new UserError(`could not lock run directory ${dir}: another process took it at the same time; try again`);
   }
 
+  /**
+   * Throws RunLockLost when a later attempt of this lock's job has taken it
+   * over (its token is in the file now): called before each checkpoint, so
+   * the earlier holder stops instead of writing beside the new one.
+   */
+  check(): void {
+    if (this.record.token === undefined) return;
+    const now = RunLock.read(path.dirname(this.file));
+    if (now?.token !== this.record.token) {
+      throw new RunLockLost(
+        `${this.file}: taken over by token ${now?.token ?? '(none)'} on ${now?.host ?? 'an unknown host'} (a later attempt of job ${this.record.jobId ?? '?'}); this attempt stops`,
+      );
+    }
+  }
+
   /** Remove the lock, unless another process has taken it over meanwhile (it is theirs then). */
   release(): void {
     const now = RunLock.read(path.dirname(this.file));
-    if (now && (now.pid !== this.record.pid || now.host !== this.record.host || now.started !== this.record.started)) return;
+    if (now && (now.pid !== this.record.pid || now.host !== this.record.host || now.started !== this.record.started || now.token !== this.record.token)) return;
     fs.rmSync(this.file, { force: true });
   }
 }

@@ -66,13 +66,15 @@ export interface OpenRun {
 /** Open `runDir` (see the module comment), do `work`, and close it again. */
 export async function withOpenRun<T>(runDir: RunDirectory, options: OpenRunOptions, work: (run: OpenRun) => Promise<T>): Promise<T> {
   const { config, progress } = options;
-  const lock = acquireRunLock(runDir.dir, { note: (m) => progress.log(m) });
+  const lock = acquireRunLock(runDir.dir, { note: (m) => progress.log(m), ...options.claim });
   try {
     // what a process killed in the middle of a write left (the lock says none is writing now)
     for (const dir of [runDir.dir, runDir.file('checkpoints')]) {
       for (const f of removeStaleTempFiles(dir)) progress.log(`removed ${f}, left by a write that was interrupted`);
     }
     const checkpoints = new Checkpointer(runDir.file('checkpoints'), configHash(portable(config, runDir.dir)));
+    // an attempt whose lock a later attempt of its job took over stops before writing again
+    checkpoints.beforeWrite = () => lock.check();
     if (options.resume) resumeFromLatest(checkpoints, progress);
     else if (runDir.holdsRun()) {
       throw new UserError(`run directory ${runDir.dir} already holds a run: resume it with --resume, or choose another --out`);
