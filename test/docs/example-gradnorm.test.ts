@@ -35,7 +35,7 @@ describe('docs/examples/metric-gradnorm, out of tree', () => {
 
   it('is no workspace of the repository', () => {
     const workspaces = readJson<{ workspaces: string[] }>(path.join(ROOT, 'package.json')).workspaces;
-    expect(workspaces).toEqual(['core', 'plugins/*', 'presets']);
+    expect(workspaces).toEqual(['core', 'plugins/*', 'presets', 'queue']);
     expect(path.relative(ROOT, EXAMPLE).startsWith('docs/')).toBe(true);
   });
 
