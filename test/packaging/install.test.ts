@@ -71,7 +71,7 @@ describe('the packed packages, installed into an empty project', () => {
     fs.writeFileSync(
       path.join(project, 'package.json'),
       JSON.stringify(
-        { name: 'my-nas', private: true, allowScripts: { [`file:${tarballOf('@absnas/core')}`]: true, sharp: true, webgpu: true, 'core-js': false } },
+        { name: 'my-nas', private: true, allowScripts: { [`file:${tarballOf('@absnas/core')}`]: true, sharp: true, webgpu: true, 'core-js': false, 'msgpackr-extract': false } },
         null,
         2,
       ),
