@@ -7,7 +7,7 @@ import type { DataSplits } from '../data/dataset';
 import type { Participation } from '../metric/metric';
 import type { RunDirectory } from '../run/run-dir';
 import { CandidateSet, operatorKey } from '../space/candidates';
-import type { Architecture, Supernet } from '../space/search-space';
+import { type Architecture, type Supernet, trainingPath } from '../space/search-space';
 import { kendallTauB, spearman } from '../stats/rank-correlation';
 import { StepSampler, SupernetTrainer } from '../train/trainer';
 import { UserError } from '../util/errors';
@@ -264,7 +264,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
       if (group.owner) {
         participation = group.owner.metric.participate!({ space, supernet, candidates: () => full, rng: stream(seed, 'participate') });
       }
-      const sampler: StepSampler = participation?.sampler ?? ((rng: Rng) => [space.sample(full, rng)]);
+      const sampler: StepSampler = participation?.sampler ?? ((rng: Rng) => [trainingPath(space, full, rng)]);
       const seedResults = new Map<string, RankSeedResult>(group.metrics.map((m) => [m.label, { seed, epochs: [] }]));
       try {
         for (const epoch of epochs) {
