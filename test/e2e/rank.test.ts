@@ -119,6 +119,31 @@ describe('absnas rank on a tiny synthetic config with a fake benchmark', () => {
     expect(byLabel['accuracy-rebn'].seeds[0].epochs[0].children).toBe(40);
   });
 
+  it('takes W0 after an epoch when asked: the same training, other angles; a scoring epoch not after it is refused', () => {
+    const later = path.join(dir, 'base-after-1');
+    const sets = ['--set', 'rank.baseWeights.takeAfterEpochs=1', '--set', 'rank.epochs=[2]', '--set', 'rank.seeds=[0]'];
+    const metrics = '[{"plugin":"@absnas/metric-angle","children":"all"},{"plugin":"@absnas/metric-angle","options":{"allCut":"fixed-parts"},"children":"all"}]';
+    const res = runCli(['rank', path.join(dir, 'preset.json'), ...sets, '--set', `rank.metrics=${metrics}`, '--out', later, '--quiet']);
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(later, 'ranking.json'), 'utf8'));
+    const first = JSON.parse(fs.readFileSync(path.join(out, 'ranking.json'), 'utf8'));
+    expect(r.baseEpoch).toBe(1);
+    expect(first.baseEpoch).toBe(0);
+    expect(fs.readFileSync(path.join(later, 'ranking.md'), 'utf8')).toContain('W0 of the angle: the supernet after epoch 1');
+    // training is the same as the first run's (seed 0, uniform supernet): only W0 differs
+    const loss = (x: typeof r, epoch: number) =>
+      x.training.find((t: { seed: number; supernet: string; epoch: number }) => t.seed === 0 && t.supernet === 'uniform' && t.epoch === epoch).loss;
+    expect(loss(r, 2)).toBe(loss(first, 2));
+    const angleAt2 = (x: typeof r, label: string) => x.metrics.find((m: { label: string }) => m.label === label).seeds[0].epochs[x.epochs.length - 1];
+    expect(angleAt2(r, 'angle').kendallTau).not.toBe(angleAt2(first, 'angle').kendallTau);
+    // the two all-cut conventions differ only on the all-cut children, which rank differently
+    expect(angleAt2(r, 'angle#2').kendallTau).not.toBe(angleAt2(r, 'angle').kendallTau);
+    const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.baseWeights.takeAfterEpochs=1', '--out', path.join(dir, 'bad-base'), '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('/rank/baseWeights/takeAfterEpochs: W0 is taken after epoch 1');
+  });
+
   it('rejects epochs that are not ascending, naming the key', () => {
     const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.epochs=[2,1]', '--out', path.join(dir, 'bad'), '--quiet']);
     expect(bad.status).not.toBe(0);

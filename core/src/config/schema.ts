@@ -294,6 +294,21 @@ const rankSchema: JsonSchema = {
       description: 'one supernet per seed (and per metric that trains alongside it); results are averaged',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
+    baseWeights: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'when the base weights W0 of the angle are taken',
+      properties: {
+        takeAfterEpochs: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description:
+            "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
+        },
+      },
+    },
   },
 };
 
@@ -333,6 +348,21 @@ const compareSchema: JsonSchema = {
       description: 'benchmark column that judges the found architectures (spaces with a tabular benchmark)',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
+    baseWeights: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'when the base weights W0 of the angle are taken',
+      properties: {
+        takeAfterEpochs: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description:
+            "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
+        },
+      },
+    },
   },
 };
 

@@ -113,6 +113,8 @@ export interface RankConfig {
   seeds: number[];
   /** The benchmark table (default: the NAS-Bench-201 table found by the benchmark loader). */
   benchmark?: string;
+  /** When W0 is taken: after `takeAfterEpochs` training epochs (0, or absent: as built). */
+  baseWeights?: { takeAfterEpochs: number };
 }
 
 export interface RunConfig {

@@ -93,6 +93,8 @@ export interface RankResult {
   benchmark: string;
   column: string;
   epochs: number[];
+  /** Training epochs before the base weights W0 were taken (0: as built). */
+  baseEpoch: number;
   seeds: number[];
   sampleSize: number;
   spaceSize: number;
@@ -214,6 +216,8 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
   const epochs = [...rank.epochs];
   const horizon = epochs[epochs.length - 1];
   const groups = trainingGroups(metrics);
+  const baseAt = rank.baseWeights?.takeAfterEpochs ?? 0;
+  if (baseAt > 0 && epochs[0] <= baseAt) throw new UserError(`rank: every scoring epoch must come after the base epoch ${baseAt}`);
   const needAll = metrics.some((m) => m.ref.children === 'all');
   if (needAll && size > MAX_ENUMERATED) {
     throw new UserError(`rank: a metric scores every child, but space '${space.name}' has ${size} (at most ${MAX_ENUMERATED})`);
@@ -225,6 +229,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     benchmark: bench.file,
     column: rank.column,
     epochs,
+    baseEpoch: baseAt,
     seeds: rank.seeds,
     metrics: metrics.map((m) => ({ label: m.label, plugin: m.plugin.name, children: m.ref.children })),
   });
@@ -257,7 +262,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     const truthSample = groundTruth(bench, space, sample, rank.column);
     for (const group of groups) {
       const supernet: Supernet = space.createSupernet(data.input, stream(seed, 'supernet'));
-      const base = await supernet.store.read();
+      let base = await supernet.store.read();
       await hooks.series('onSupernetBuilt', { phase: 'rank', space, supernet, candidates: full });
       const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: stream(seed, 'train'), phase: 'rank' }, { hooks, progress, emit: (e) => runDir.emit(e) });
       let participation: Participation | undefined;
@@ -266,27 +271,35 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
       }
       const sampler: StepSampler = participation?.sampler ?? ((rng: Rng) => [trainingPath(space, full, rng)]);
       const seedResults = new Map<string, RankSeedResult>(group.metrics.map((m) => [m.label, { seed, epochs: [] }]));
+      // train on to `epoch` (of the `horizon`-epoch schedule), recording every epoch
+      const trainTo = async (epoch: number): Promise<void> => {
+        progress.log(`seed ${seed}, ${group.key} supernet: training to epoch ${epoch} of ${horizon}`);
+        const t0 = Date.now();
+        const { stats } = await trainer.train(epoch - trainer.epochsDone, horizon, sampler, participation?.participant);
+        trainingSeconds += (Date.now() - t0) / 1000;
+        for (const s of stats) {
+          const record: RankTrainingRecord = {
+            seed,
+            supernet: group.key,
+            epoch: s.epoch,
+            loss: s.loss,
+            trainAccuracy: s.trainAccuracy,
+            learningRate: s.learningRate,
+            seconds: s.seconds,
+          };
+          training.push(record);
+          runDir.emit({ event: 'epochEnd', ...record });
+        }
+      };
       try {
+        if (baseAt > 0) {
+          // the released NB201 ranking pipeline measures angles from the checkpoint after its first epoch
+          await trainTo(baseAt);
+          base = await supernet.store.read();
+          progress.log(`seed ${seed}, ${group.key} supernet: base weights W0 taken after epoch ${baseAt}`);
+        }
         for (const epoch of epochs) {
-          if (epoch > trainer.epochsDone) {
-            progress.log(`seed ${seed}, ${group.key} supernet: training to epoch ${epoch} of ${horizon}`);
-            const t0 = Date.now();
-            const { stats } = await trainer.train(epoch - trainer.epochsDone, horizon, sampler, participation?.participant);
-            trainingSeconds += (Date.now() - t0) / 1000;
-            for (const s of stats) {
-              const record: RankTrainingRecord = {
-                seed,
-                supernet: group.key,
-                epoch: s.epoch,
-                loss: s.loss,
-                trainAccuracy: s.trainAccuracy,
-                learningRate: s.learningRate,
-                seconds: s.seconds,
-              };
-              training.push(record);
-              runDir.emit({ event: 'epochEnd', ...record });
-            }
-          }
+          if (epoch > trainer.epochsDone) await trainTo(epoch);
           for (const m of group.metrics) {
             const t0 = Date.now();
             const scorer = await m.metric.prepare({
@@ -370,6 +383,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     benchmark: path.basename(bench.file),
     column: rank.column,
     epochs,
+    baseEpoch: baseAt,
     seeds: [...rank.seeds],
     sampleSize: Math.min(rank.accuracySample, size),
     spaceSize: size,

@@ -50,6 +50,7 @@ export function renderRankMarkdown(r: RankResult, command?: string): string {
       `data ${r.data.dataset}: ${r.data.train} training, ${r.data.val} validation images. ` +
       `"sample" metrics score the same seeded sample of ${r.sampleSize} children per seed; ` +
       `"own supernet": the metric trains alongside its own supernet (same initial weights and data order). ` +
+      `Base weights W0 of the angle: ${r.baseEpoch ? `the supernet after epoch ${r.baseEpoch}` : 'the supernet as built'}. ` +
       `n/a: every scored child got the same score, so the rank correlation is undefined.`,
     '',
     '## Kendall tau-b',
