@@ -75,6 +75,12 @@ export const trainConfigSchema: JsonSchema = {
       description:
         "which parameters weightDecay applies to: 'all' (every trained parameter), or 'weights' (conv and linear/classifier kernels only: no biases, no batch-norm scale or shift; the ImageNet shrinking recipe)",
     },
+    offPathUpdates: {
+      type: 'boolean',
+      default: false,
+      description:
+        'keep updating a parameter off the sampled path once it has had a gradient: it gets a zero gradient, so weight decay and momentum still move it (the NB201 reference trains so: its zero_grad, PyTorch <= 1.5, keeps zeroed gradients); false: it is left untouched',
+    },
     gradientClip: {
       type: 'number',
       minimum: 0,
