@@ -144,6 +144,23 @@ describe('absnas rank on a tiny synthetic config with a fake benchmark', () => {
     expect(bad.stderr).toContain('/rank/baseWeights/takeAfterEpochs: W0 is taken after epoch 1');
   });
 
+  it('runs the learning-rate schedule over rank.horizonEpochs, and refuses one shorter than the training', () => {
+    const long = path.join(dir, 'horizon-4');
+    const sets = ['--set', 'rank.horizonEpochs=4', '--set', 'rank.epochs=[2]', '--set', 'rank.seeds=[0]'];
+    const res = runCli(['rank', path.join(dir, 'preset.json'), ...sets, '--set', 'rank.metrics=[{"plugin":"@absnas/metric-random"}]', '--out', long, '--quiet']);
+    expect(res.status).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(long, 'ranking.json'), 'utf8'));
+    // cosine from 0.05 to 0.001: epoch 2 starts a quarter of the way down a 4-epoch schedule
+    const want = 0.001 + ((0.05 - 0.001) * (1 + Math.cos(Math.PI / 4))) / 2;
+    expect(r.training.map((t: { epoch: number }) => t.epoch)).toEqual([1, 2]);
+    expect(r.training[1].learningRate).toBeCloseTo(want, 12);
+    // the operator-dropping experiment still runs at the last scored epoch
+    expect(r.metrics[0].seeds[0].operators.epoch).toBe(2);
+    const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.horizonEpochs=1', '--out', path.join(dir, 'bad-horizon'), '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('/rank/horizonEpochs: the schedule must cover the training');
+  });
+
   it('rejects epochs that are not ascending, naming the key', () => {
     const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.epochs=[2,1]', '--out', path.join(dir, 'bad'), '--quiet']);
     expect(bad.status).not.toBe(0);

@@ -300,6 +300,12 @@ const rankSchema: JsonSchema = {
       description: 'one supernet per seed (and per metric that trains alongside it); results are averaged',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
+    horizonEpochs: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        "epochs over which the learning-rate schedule runs (default: the last of `epochs`); larger stops training part way down the schedule, as the reference's operator dropping does (100 epochs of a 250-epoch cosine)",
+    },
     baseWeights: {
       type: 'object',
       additionalProperties: false,
@@ -354,6 +360,12 @@ const compareSchema: JsonSchema = {
       description: 'benchmark column that judges the found architectures (spaces with a tabular benchmark)',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
+    horizonEpochs: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        "epochs over which the learning-rate schedule runs (default: the last of `epochs`); larger stops training part way down the schedule, as the reference's operator dropping does (100 epochs of a 250-epoch cosine)",
+    },
     baseWeights: {
       type: 'object',
       additionalProperties: false,

@@ -117,6 +117,8 @@ export interface RankConfig {
   benchmark?: string;
   /** When W0 is taken: after `takeAfterEpochs` training epochs (0, or absent: as built). */
   baseWeights?: { takeAfterEpochs: number };
+  /** Epochs of the learning-rate schedule (absent: the last of `epochs`). */
+  horizonEpochs?: number;
 }
 
 export interface RunConfig {

@@ -214,7 +214,8 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
   const full = new CandidateSet(space.choicePoints);
   const size = full.size();
   const epochs = [...rank.epochs];
-  const horizon = epochs[epochs.length - 1];
+  const lastEpoch = epochs[epochs.length - 1];
+  const horizon = Math.max(rank.horizonEpochs ?? 0, lastEpoch);
   const groups = trainingGroups(metrics);
   const baseAt = rank.baseWeights?.takeAfterEpochs ?? 0;
   if (baseAt > 0 && epochs[0] <= baseAt) throw new UserError(`rank: every scoring epoch must come after the base epoch ${baseAt}`);
@@ -345,7 +346,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
                 `over ${row.children} children (${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
             );
             runDir.emit({ event: 'rankScore', seed, metric: m.label, ...row });
-            if (epoch === horizon) {
+            if (epoch === lastEpoch) {
               const opScores = operatorScores(full, children, scores);
               const outcome = dropAndCount({ kind: 'global', count: DROP_COUNT }, opScores, full, top);
               result.operators = {
