@@ -408,14 +408,16 @@ def main():
                          "zero-grad: every parameter gets a zero gradient from the first step, so SGD's momentum and "
                          "weight decay still move it; zero-kept: PyTorch <= 1.5's zero_grad (the reference's): a "
                          "parameter keeps a zeroed gradient once it has had one (absnas's train.offPathUpdates)")
-    ap.add_argument("--base-step", type=int, default=0,
-                    help="take W0 after this many steps (0: the initial weights; the released ranking pipeline: one epoch)")
+    ap.add_argument("--base-step", type=int, default=None,
+                    help="take W0 after this many steps (0, the default: the initial weights; the released ranking "
+                         "pipeline: one epoch, which --official sets unless this is given)")
     ap.add_argument("--epoch-steps", type=int, default=0,
                     help="set the learning rate once per this many steps, from the epoch's start (0: every step); "
                          "--schedule-steps still gives the schedule's length in steps")
     ap.add_argument("--official", action="store_true",
                     help="the reference's protocol: --sampling percell-redraw --unsampled zero-kept --clip 0 "
-                         "--augment, W0 and the learning-rate step after one epoch (train-images // batch steps)")
+                         "--augment, the learning rate set once per epoch and W0 after one epoch (train-images // batch "
+                         "steps; --base-step 0 keeps the initial weights, as the reference's operator dropping does)")
     ap.add_argument("--augment", action="store_true", help="random crop + flip")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -438,7 +440,10 @@ def main():
     if args.official:
         epoch = args.train_images // args.batch
         args.sampling, args.unsampled, args.clip, args.augment = "percell-redraw", "zero-kept", 0.0, True
-        args.base_step, args.epoch_steps = epoch, epoch
+        args.epoch_steps = epoch
+        if args.base_step is None:
+            args.base_step = epoch
+    args.base_step = args.base_step or 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

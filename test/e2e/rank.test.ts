@@ -95,7 +95,10 @@ describe('absnas rank on a tiny synthetic config with a fake benchmark', () => {
         expect(e.children).toBe(15625);
       }
       expect(s.operators.keptOfTop).toBe(r.oracleKeptOfTop);
+      // the drop curve: the drop made after every scored epoch
+      for (const e of s.epochs) expect(e.keptOfTop).toBe(r.oracleKeptOfTop);
     }
+    for (const m of r.metrics) for (const s of m.seeds) expect(s.epochs[s.epochs.length - 1].keptOfTop).toBe(s.operators.keptOfTop);
     // by hand: the mean over cells with op on edge i is (w[op] - 2.6) * (10 + i) + const, so the top 10 are
     // nor_conv_3x3 on the six edges, then nor_conv_1x1 on edges 5, 4, 3, 2; dropping the 20 lowest keeps exactly them
     expect(r.topOperators.map((o: { op: string; choicePoint: string }) => `${o.op}@${o.choicePoint}`)).toEqual([

@@ -38,6 +38,8 @@ export interface RankEpochScore {
   seconds: number;
   /** `seconds` per child scored: a metric's cost. */
   secondsPerChild: number;
+  /** Survivors of the benchmark's top operators if the metric dropped operators at this epoch (the drop curve). */
+  keptOfTop: number;
 }
 
 export interface RankOperatorOutcome {
@@ -70,6 +72,7 @@ export interface RankMetricResult {
     kendallTauSample: MeanStd;
     spearmanSample: MeanStd;
     secondsPerChild: MeanStd;
+    keptOfTop: MeanStd;
   }[];
   keptOfTop: MeanStd;
 }
@@ -130,6 +133,7 @@ function summarizeMetric(
         kendallTauSample: over((r) => r.kendallTauSample),
         spearmanSample: over((r) => r.spearmanSample),
         secondsPerChild: over((r) => r.secondsPerChild),
+        keptOfTop: over((r) => r.keptOfTop),
       };
     }),
     keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),
@@ -329,6 +333,9 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
             const onSample = m.ref.children === 'all' ? Float64Array.from(positions, (p) => scores[p]) : scores;
             const c = correlations(scores, truth);
             const cs = correlations(onSample, truthSample);
+            // the drop at every epoch gives the curve of kept operators against training
+            const opScores = operatorScores(full, children, scores);
+            const outcome = dropAndCount({ kind: 'global', count: DROP_COUNT }, opScores, full, top);
             const row: RankEpochScore = {
               epoch,
               children: children.length,
@@ -338,6 +345,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
               spearmanSample: cs.rho,
               seconds,
               secondsPerChild: seconds / Math.max(children.length, 1),
+              keptOfTop: outcome.keptOfReference,
             };
             const result = seedResults.get(m.label)!;
             result.epochs.push(row);
@@ -347,8 +355,6 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
             );
             runDir.emit({ event: 'rankScore', seed, metric: m.label, ...row });
             if (epoch === lastEpoch) {
-              const opScores = operatorScores(full, children, scores);
-              const outcome = dropAndCount({ kind: 'global', count: DROP_COUNT }, opScores, full, top);
               result.operators = {
                 epoch,
                 scores: opScores.map((o) => ({ choicePoint: ids[o.point], op: o.op, score: o.score, children: o.children })),

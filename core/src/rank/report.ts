@@ -1,6 +1,6 @@
 import type { RunDirectory } from '../run/run-dir';
 import type { RankResult } from './experiment';
-import { type MeanStd, formatMeanStd } from './summary';
+import { type MeanStd, formatMeanStd, meanStd } from './summary';
 import { lineChartSvg } from './svg';
 
 function table(header: string[], rows: string[][]): string {
@@ -94,6 +94,10 @@ export function renderRankMarkdown(r: RankResult, command?: string): string {
     '',
     `The benchmark's top ${r.topCount}: ${r.topOperators.map((o) => `${o.op}@${o.choicePoint}`).join(', ')}.`,
     '',
+    `### Kept of the top ${r.topCount} if the drop were made after each epoch`,
+    '',
+    perEpochTable(r, (s) => s.keptOfTop ?? meanStd([])),
+    '',
     '## Supernet training',
     '',
     table(
@@ -151,7 +155,7 @@ export function renderRankCsv(r: RankResult): string {
         num(e.spearman),
         num(e.kendallTauSample),
         num(e.spearmanSample),
-        s.operators && s.operators.epoch === e.epoch ? String(s.operators.keptOfTop) : '',
+        e.keptOfTop === undefined ? '' : String(e.keptOfTop),
         e.seconds.toFixed(2),
         e.secondsPerChild.toPrecision(4),
       ]),
