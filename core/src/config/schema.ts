@@ -188,6 +188,17 @@ const dropPolicySchema: JsonSchema = {
   },
 };
 
+/** When the base weights W0 of the angle are taken (shrinking and the rank experiment). */
+function baseWeightsSchema(takeAfterEpochs: string): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'when the base weights W0 of the angle are taken',
+    properties: { takeAfterEpochs: { type: 'integer', minimum: 0, default: 0, description: takeAfterEpochs } },
+  };
+}
+
 const shrinkSchema: JsonSchema = {
   type: 'object',
   description: 'angle-based search space shrinking (ABS)',
@@ -223,21 +234,9 @@ const shrinkSchema: JsonSchema = {
       default: 0,
       description: 're-take the base weights once, after more than this many operators were dropped (0 = never)',
     },
-    baseWeights: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'when the base weights W0 of the angle are taken',
-      properties: {
-        takeAfterEpochs: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description:
-            'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
-        },
-      },
-    },
+    baseWeights: baseWeightsSchema(
+      'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
+    ),
     maxRounds: { type: 'integer', minimum: 1, default: 50 },
     train: trainConfigSchema,
   },
@@ -306,21 +305,9 @@ const rankSchema: JsonSchema = {
       description:
         "epochs over which the learning-rate schedule runs (default: the last of `epochs`); larger stops training part way down the schedule, as the reference's operator dropping does (100 epochs of a 250-epoch cosine)",
     },
-    baseWeights: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'when the base weights W0 of the angle are taken',
-      properties: {
-        takeAfterEpochs: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description:
-            "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
-        },
-      },
-    },
+    baseWeights: baseWeightsSchema(
+      "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
+    ),
   },
 };
 
@@ -360,27 +347,6 @@ const compareSchema: JsonSchema = {
       description: 'benchmark column that judges the found architectures (spaces with a tabular benchmark)',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
-    horizonEpochs: {
-      type: 'integer',
-      minimum: 1,
-      description:
-        "epochs over which the learning-rate schedule runs (default: the last of `epochs`); larger stops training part way down the schedule, as the reference's operator dropping does (100 epochs of a 250-epoch cosine)",
-    },
-    baseWeights: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'when the base weights W0 of the angle are taken',
-      properties: {
-        takeAfterEpochs: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description:
-            "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
-        },
-      },
-    },
   },
 };
 

@@ -90,29 +90,29 @@ describe('Nb201Supernet (C=4, N=1, 8x8x1 input, 10 classes)', () => {
     tf.dispose([a, b]);
   });
 
-  it('gives finite gradients for exactly the parameters of paramsOf(arch)', () => {
-    const all = [...supernet.store.params.values()];
-    for (const arch of archs) {
-      const used = supernet.paramsOf(arch);
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(labels, supernet.forward(x, arch, 'train')) as tf.Scalar,
-        all,
-      );
-      // grads are keyed by tfjs variable name
-      const gradOf = (name: string) => grads[supernet.store.get(name).name];
-      // every used parameter is connected and has a finite gradient
-      for (const name of used) {
-        if (!gradOf(name)) throw new Error(`${arch}: no gradient for ${name}`);
-        expect(Array.from(gradOf(name).dataSync()).every(Number.isFinite)).toBe(true);
-      }
-      // a parameter outside paramsOf gets no gradient, or an exactly zero one
-      // (a conv fed by an all-none node is on the tape but sees a zero input)
-      for (const name of supernet.store.params.keys()) {
-        const g = gradOf(name);
-        if (!used.includes(name) && g) expect(tf.max(tf.abs(g)).dataSync()[0]).toBe(0);
-      }
-      tf.dispose([value, ...Object.values(grads)]);
+  /** Every parameter of paramsOf(path) has a finite gradient; every other one none, or an exactly zero one. */
+  function expectGradientsOfParamsOf(path: Architecture): void {
+    const used = supernet.paramsOf(path);
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(labels, supernet.forward(x, path, 'train')) as tf.Scalar,
+      [...supernet.store.params.values()],
+    );
+    // grads are keyed by tfjs variable name
+    const gradOf = (name: string) => grads[supernet.store.get(name).name];
+    for (const name of used) {
+      if (!gradOf(name)) throw new Error(`${path}: no gradient for ${name}`);
+      expect(Array.from(gradOf(name).dataSync()).every(Number.isFinite)).toBe(true);
     }
+    // (a conv fed by an all-none node is on the tape but sees a zero input)
+    for (const name of supernet.store.params.keys()) {
+      const g = gradOf(name);
+      if (!used.includes(name) && g) expect(tf.max(tf.abs(g)).dataSync()[0]).toBe(0);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+
+  it('gives finite gradients for exactly the parameters of paramsOf(arch)', () => {
+    for (const arch of archs) expectGradientsOfParamsOf(arch);
   });
 
   it('paramsOf: the fixed parts plus the conv weights on live edges', () => {
@@ -157,24 +157,8 @@ describe('Nb201Supernet (C=4, N=1, 8x8x1 input, 10 classes)', () => {
     });
 
     it('give finite gradients for exactly the parameters of paramsOf', () => {
-      const all = [...supernet.store.params.values()];
-      for (const path of [[...CONV6, ...SKIP_CONV, ...CONV6], [...CONV6, ...NONE6, ...SKIP_CONV]]) {
-        const used = supernet.paramsOf(path);
-        const { value, grads } = tf.variableGrads(
-          () => tf.losses.softmaxCrossEntropy(labels, supernet.forward(x, path, 'train')) as tf.Scalar,
-          all,
-        );
-        const gradOf = (name: string) => grads[supernet.store.get(name).name];
-        for (const name of used) {
-          if (!gradOf(name)) throw new Error(`${path}: no gradient for ${name}`);
-          expect(Array.from(gradOf(name).dataSync()).every(Number.isFinite)).toBe(true);
-        }
-        for (const name of supernet.store.params.keys()) {
-          const g = gradOf(name);
-          if (!used.includes(name) && g) expect(tf.max(tf.abs(g)).dataSync()[0]).toBe(0);
-        }
-        tf.dispose([value, ...Object.values(grads)]);
-      }
+      expectGradientsOfParamsOf([...CONV6, ...SKIP_CONV, ...CONV6]);
+      expectGradientsOfParamsOf([...CONV6, ...NONE6, ...SKIP_CONV]);
     });
 
     it('reject a path whose length is neither 6 nor 6 per cell, or an unknown operator in a cell', () => {
