@@ -351,7 +351,8 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
             result.epochs.push(row);
             progress.log(
               `seed ${seed} epoch ${epoch}: ${m.label}: tau ${row.kendallTau.toFixed(3)}, spearman ${row.spearman.toFixed(3)} ` +
-                `over ${row.children} children (${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
+                `over ${row.children} children, a drop now keeps ${row.keptOfTop} of the top ${TOP_COUNT} ` +
+                `(${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
             );
             runDir.emit({ event: 'rankScore', seed, metric: m.label, ...row });
             if (epoch === lastEpoch) {
