@@ -411,9 +411,10 @@ def main():
     ap.add_argument("--base-step", type=int, default=None,
                     help="take W0 after this many steps (0, the default: the initial weights; the released ranking "
                          "pipeline: one epoch, which --official sets unless this is given)")
-    ap.add_argument("--epoch-steps", type=int, default=0,
+    ap.add_argument("--epoch-steps", type=int, default=None,
                     help="set the learning rate once per this many steps, from the epoch's start (0: every step); "
-                         "--schedule-steps still gives the schedule's length in steps")
+                         "--schedule-steps still gives the schedule's length in steps; --official sets one epoch "
+                         "unless this is given)")
     ap.add_argument("--official", action="store_true",
                     help="the reference's protocol: --sampling percell-redraw --unsampled zero-kept --clip 0 "
                          "--augment, the learning rate set once per epoch and W0 after one epoch (train-images // batch "
@@ -440,10 +441,12 @@ def main():
     if args.official:
         epoch = args.train_images // args.batch
         args.sampling, args.unsampled, args.clip, args.augment = "percell-redraw", "zero-kept", 0.0, True
-        args.epoch_steps = epoch
+        if args.epoch_steps is None:
+            args.epoch_steps = epoch
         if args.base_step is None:
             args.base_step = epoch
     args.base_step = args.base_step or 0
+    args.epoch_steps = args.epoch_steps or 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -493,7 +496,7 @@ def main():
         x, y = x_all[idx], y_all[idx]
         if args.augment:
             x = augment(x)
-        at = step - 1 if args.epoch_steps <= 0 else (step - 1) // args.epoch_steps * args.epoch_steps
+        at = step - 1 if args.epoch_steps == 0 else (step - 1) // args.epoch_steps * args.epoch_steps
         lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * at / sched))
         for g in opt.param_groups:
             g["lr"] = lr
