@@ -34,6 +34,12 @@ an input of the angle.
 Usage (Debian's PyTorch):
   /usr/bin/python3 bench/reference/nb201_angle_rank.py --channels 4 --cells 5 \
       --train-images 10000 --steps 624 --report 156,312,624
+
+The official protocol of the reference code (AngleNAS NAS-Bench-201/exps/angle,
+as absnas's presets/paper/nb201-ranking.json): --official, which sets
+--sampling percell-redraw --unsampled zero-kept --clip 0, W0 after the first
+epoch (--base-step) and the learning rate set once per epoch (--epoch-steps);
+each can also be set alone, for an ablation one change at a time.
 Prints one line per report step and, with --json PATH, writes all numbers.
 """
 import argparse
@@ -129,6 +135,20 @@ class Supernet(nn.Module):
             h = cell(h, archs.get(k))
         h = self.lastact(h)
         return self.classifier(h.mean((2, 3)))
+
+
+def redraw_cell(rng):
+    """One cell by the reference's rule (forward_urs): node by node, draw every
+    incoming edge uniformly, again while all of them are none (index 0)."""
+    arch = [0] * 6
+    for i in range(1, 4):
+        incoming = [EDGE_INDEX[(i, j)] for j in range(i)]
+        while True:
+            for e in incoming:
+                arch[e] = rng.randrange(5)
+            if any(arch[e] != 0 for e in incoming):
+                break
+    return arch
 
 
 # ------------------------------------------------------------------- data ---
@@ -379,12 +399,26 @@ def main():
     ap.add_argument("--lr-min", type=float, default=0.001)
     ap.add_argument("--wd", type=float, default=5e-4)
     ap.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip (0: none)")
-    ap.add_argument("--sampling", choices=["shared", "percell"], default="shared",
-                    help="one random op per edge for all cells (shared) or per cell")
-    ap.add_argument("--unsampled", choices=["frozen", "zero-grad"], default="frozen",
-                    help="frozen: parameters off the sampled path get no update (grad None, as absnas); "
-                         "zero-grad: they get a zero gradient, so SGD's momentum and weight decay still move them "
-                         "(PyTorch < 2.0 zero_grad() default)")
+    ap.add_argument("--sampling", choices=["shared", "percell", "percell-redraw"], default="shared",
+                    help="one random op per edge for all cells (shared), per cell uniformly (percell), or per cell "
+                         "with the reference's redraw rule: each node redraws its incoming edges while all are none "
+                         "(percell-redraw: XAutoDL's forward_urs, absnas's sampling 'per-cell')")
+    ap.add_argument("--unsampled", choices=["frozen", "zero-grad", "zero-kept"], default="frozen",
+                    help="frozen: parameters off the sampled path get no update (grad None, as absnas by default); "
+                         "zero-grad: every parameter gets a zero gradient from the first step, so SGD's momentum and "
+                         "weight decay still move it; zero-kept: PyTorch <= 1.5's zero_grad (the reference's): a "
+                         "parameter keeps a zeroed gradient once it has had one (absnas's train.offPathUpdates)")
+    ap.add_argument("--base-step", type=int, default=None,
+                    help="take W0 after this many steps (0, the default: the initial weights; the released ranking "
+                         "pipeline: one epoch, which --official sets unless this is given)")
+    ap.add_argument("--epoch-steps", type=int, default=None,
+                    help="set the learning rate once per this many steps, from the epoch's start (0: every step); "
+                         "--schedule-steps still gives the schedule's length in steps; --official sets one epoch "
+                         "unless this is given)")
+    ap.add_argument("--official", action="store_true",
+                    help="the reference's protocol: --sampling percell-redraw --unsampled zero-kept --clip 0 "
+                         "--augment, the learning rate set once per epoch and W0 after one epoch (train-images // batch "
+                         "steps; --base-step 0 keeps the initial weights, as the reference's operator dropping does)")
     ap.add_argument("--augment", action="store_true", help="random crop + flip")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -404,12 +438,23 @@ def main():
     ap.add_argument("--save", default="", help="write a checkpoint (weights, W0, optimiser, RNG, step) here at the end")
     ap.add_argument("--resume", default="", help="continue from a --save checkpoint of the same settings")
     args = ap.parse_args()
+    if args.official:
+        epoch = args.train_images // args.batch
+        args.sampling, args.unsampled, args.clip, args.augment = "percell-redraw", "zero-kept", 0.0, True
+        if args.epoch_steps is None:
+            args.epoch_steps = epoch
+        if args.base_step is None:
+            args.base_step = epoch
+    args.base_step = args.base_step or 0
+    args.epoch_steps = args.epoch_steps or 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
     report = sorted(set(int(s) for s in args.report.split(",") if s)) or [args.steps]
+    if args.base_step > 0 and report[0] <= args.base_step:
+        ap.error("--report: every report step must come after --base-step {}".format(args.base_step))
     sched = args.schedule_steps or args.steps
 
     x_all, y_all = load_cifar(args.cifar, args.train_images, args.seed)
@@ -424,9 +469,10 @@ def main():
         all_cut &= ~np.all(archs[:, [EDGE_INDEX[(path[t], path[t - 1])] for t in range(1, len(path))]] != 0, axis=1)
     rng = random.Random(args.seed)
 
-    print("# C={} N={} images={} steps={} schedule={} batch={} sampling={} unsampled={} augment={} clip={} seed={}".format(
-        args.channels, args.cells, args.train_images, args.steps, sched, args.batch, args.sampling,
-        args.unsampled, args.augment, args.clip, args.seed), flush=True)
+    print("# C={} N={} images={} steps={} schedule={} batch={} sampling={} unsampled={} augment={} clip={} base={} "
+          "epoch-steps={} seed={}".format(
+              args.channels, args.cells, args.train_images, args.steps, sched, args.batch, args.sampling,
+              args.unsampled, args.augment, args.clip, args.base_step, args.epoch_steps, args.seed), flush=True)
     results = []
     perm, pos = torch.randperm(len(y_all)), 0
     first = 1
@@ -450,16 +496,23 @@ def main():
         x, y = x_all[idx], y_all[idx]
         if args.augment:
             x = augment(x)
-        lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * (step - 1) / sched))
+        at = step - 1 if args.epoch_steps == 0 else (step - 1) // args.epoch_steps * args.epoch_steps
+        lr = args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * at / sched))
         for g in opt.param_groups:
             g["lr"] = lr
         if args.sampling == "shared":
             a = [rng.randrange(5) for _ in range(6)]
             cell_archs = {c: a for c in model.search_cells}
-        else:
+        elif args.sampling == "percell":
             cell_archs = {c: [rng.randrange(5) for _ in range(6)] for c in model.search_cells}
+        else:
+            cell_archs = {c: redraw_cell(rng) for c in model.search_cells}
         if args.unsampled == "frozen":
             opt.zero_grad(set_to_none=True)
+        elif args.unsampled == "zero-kept":
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.zero_()
         else:
             for p in model.parameters():
                 if p.grad is None:
@@ -479,6 +532,9 @@ def main():
         if args.clip > 0:
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], args.clip)
         opt.step()
+        if step == args.base_step:
+            w0 = param_dict(model)
+            print("# W0 taken after step {}".format(step), flush=True)
         loss_sum += loss.item() * len(y)
         correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)

@@ -32,12 +32,13 @@ export const TINY_SETTINGS: readonly string[] = [
 /** TINY_SETTINGS as `--set` arguments. */
 export const TINY = TINY_SETTINGS.flatMap((s) => ['--set', s]);
 
-/** Overrides that shrink the NB201 ranking presets to seconds: one seed, one epoch, a tiny supernet. */
+/** Overrides that shrink the NB201 ranking presets to seconds: one seed, two epochs of two steps, a tiny supernet. */
 export const TINY_RANKING_SETTINGS: readonly string[] = [
   'data={"dataset":"synthetic","trainSize":128,"valSize":64,"testSize":0}',
-  'space.options={"channels":2,"cellsPerStage":1}',
+  'space.options={"channels":2,"cellsPerStage":1,"sampling":"per-cell"}',
   'shrink.train.stepsPerEpoch=2',
-  'rank.epochs=[1]',
+  // after the preset's W0 epoch (1)
+  'rank.epochs=[2]',
   'rank.seeds=[0]',
   'rank.accuracySample=4',
 ];

@@ -95,7 +95,10 @@ describe('absnas rank on a tiny synthetic config with a fake benchmark', () => {
         expect(e.children).toBe(15625);
       }
       expect(s.operators.keptOfTop).toBe(r.oracleKeptOfTop);
+      // the drop curve: the drop made after every scored epoch
+      for (const e of s.epochs) expect(e.keptOfTop).toBe(r.oracleKeptOfTop);
     }
+    for (const m of r.metrics) for (const s of m.seeds) expect(s.epochs[s.epochs.length - 1].keptOfTop).toBe(s.operators.keptOfTop);
     // by hand: the mean over cells with op on edge i is (w[op] - 2.6) * (10 + i) + const, so the top 10 are
     // nor_conv_3x3 on the six edges, then nor_conv_1x1 on edges 5, 4, 3, 2; dropping the 20 lowest keeps exactly them
     expect(r.topOperators.map((o: { op: string; choicePoint: string }) => `${o.op}@${o.choicePoint}`)).toEqual([
@@ -117,6 +120,48 @@ describe('absnas rank on a tiny synthetic config with a fake benchmark', () => {
     expect(byLabel.angle.supernet).toBe('shared');
     expect(byLabel.angle.seeds[0].epochs[0].children).toBe(15625);
     expect(byLabel['accuracy-rebn'].seeds[0].epochs[0].children).toBe(40);
+  });
+
+  it('takes W0 after an epoch when asked: the same training, other angles; a scoring epoch not after it is refused', () => {
+    const later = path.join(dir, 'base-after-1');
+    const sets = ['--set', 'rank.baseWeights.takeAfterEpochs=1', '--set', 'rank.epochs=[2]', '--set', 'rank.seeds=[0]'];
+    const metrics = '[{"plugin":"@absnas/metric-angle","children":"all"},{"plugin":"@absnas/metric-angle","options":{"allCut":"fixed-parts"},"children":"all"}]';
+    const res = runCli(['rank', path.join(dir, 'preset.json'), ...sets, '--set', `rank.metrics=${metrics}`, '--out', later, '--quiet']);
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(later, 'ranking.json'), 'utf8'));
+    const first = JSON.parse(fs.readFileSync(path.join(out, 'ranking.json'), 'utf8'));
+    expect(r.baseEpoch).toBe(1);
+    expect(first.baseEpoch).toBe(0);
+    expect(fs.readFileSync(path.join(later, 'ranking.md'), 'utf8')).toContain('W0 of the angle: the supernet after epoch 1');
+    // training is the same as the first run's (seed 0, uniform supernet): only W0 differs
+    const loss = (x: typeof r, epoch: number) =>
+      x.training.find((t: { seed: number; supernet: string; epoch: number }) => t.seed === 0 && t.supernet === 'uniform' && t.epoch === epoch).loss;
+    expect(loss(r, 2)).toBe(loss(first, 2));
+    const angleAt2 = (x: typeof r, label: string) => x.metrics.find((m: { label: string }) => m.label === label).seeds[0].epochs[x.epochs.length - 1];
+    expect(angleAt2(r, 'angle').kendallTau).not.toBe(angleAt2(first, 'angle').kendallTau);
+    // the two all-cut conventions differ only on the all-cut children, which rank differently
+    expect(angleAt2(r, 'angle#2').kendallTau).not.toBe(angleAt2(r, 'angle').kendallTau);
+    const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.baseWeights.takeAfterEpochs=1', '--out', path.join(dir, 'bad-base'), '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('/rank/baseWeights/takeAfterEpochs: W0 is taken after epoch 1');
+  });
+
+  it('runs the learning-rate schedule over rank.horizonEpochs, and refuses one shorter than the training', () => {
+    const long = path.join(dir, 'horizon-4');
+    const sets = ['--set', 'rank.horizonEpochs=4', '--set', 'rank.epochs=[2]', '--set', 'rank.seeds=[0]'];
+    const res = runCli(['rank', path.join(dir, 'preset.json'), ...sets, '--set', 'rank.metrics=[{"plugin":"@absnas/metric-random"}]', '--out', long, '--quiet']);
+    expect(res.status).toBe(0);
+    const r = JSON.parse(fs.readFileSync(path.join(long, 'ranking.json'), 'utf8'));
+    // cosine from 0.05 to 0.001: epoch 2 starts a quarter of the way down a 4-epoch schedule
+    const want = 0.001 + ((0.05 - 0.001) * (1 + Math.cos(Math.PI / 4))) / 2;
+    expect(r.training.map((t: { epoch: number }) => t.epoch)).toEqual([1, 2]);
+    expect(r.training[1].learningRate).toBeCloseTo(want, 12);
+    // the operator-dropping experiment still runs at the last scored epoch
+    expect(r.metrics[0].seeds[0].operators.epoch).toBe(2);
+    const bad = runCli(['rank', path.join(dir, 'preset.json'), '--set', 'rank.horizonEpochs=1', '--out', path.join(dir, 'bad-horizon'), '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('/rank/horizonEpochs: the schedule must cover the training');
   });
 
   it('rejects epochs that are not ascending, naming the key', () => {

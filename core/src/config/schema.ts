@@ -75,6 +75,12 @@ export const trainConfigSchema: JsonSchema = {
       description:
         "which parameters weightDecay applies to: 'all' (every trained parameter), or 'weights' (conv and linear/classifier kernels only: no biases, no batch-norm scale or shift; the ImageNet shrinking recipe)",
     },
+    offPathUpdates: {
+      type: 'boolean',
+      default: false,
+      description:
+        'keep updating a parameter off the sampled path once it has had a gradient: it gets a zero gradient, so weight decay and momentum still move it (the NB201 reference trains so: its zero_grad, PyTorch <= 1.5, keeps zeroed gradients); false: it is left untouched',
+    },
     gradientClip: {
       type: 'number',
       minimum: 0,
@@ -182,6 +188,17 @@ const dropPolicySchema: JsonSchema = {
   },
 };
 
+/** When the base weights W0 of the angle are taken (shrinking and the rank experiment). */
+function baseWeightsSchema(takeAfterEpochs: string): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'when the base weights W0 of the angle are taken',
+    properties: { takeAfterEpochs: { type: 'integer', minimum: 0, default: 0, description: takeAfterEpochs } },
+  };
+}
+
 const shrinkSchema: JsonSchema = {
   type: 'object',
   description: 'angle-based search space shrinking (ABS)',
@@ -217,21 +234,9 @@ const shrinkSchema: JsonSchema = {
       default: 0,
       description: 're-take the base weights once, after more than this many operators were dropped (0 = never)',
     },
-    baseWeights: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'when the base weights W0 of the angle are taken',
-      properties: {
-        takeAfterEpochs: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description:
-            'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
-        },
-      },
-    },
+    baseWeights: baseWeightsSchema(
+      'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
+    ),
     maxRounds: { type: 'integer', minimum: 1, default: 50 },
     train: trainConfigSchema,
   },
@@ -294,6 +299,15 @@ const rankSchema: JsonSchema = {
       description: 'one supernet per seed (and per metric that trains alongside it); results are averaged',
     },
     benchmark: { type: 'string', minLength: 1, description: 'the benchmark table, CSV or gzipped CSV (default: $ABSNAS_NB201, else the NAS-Bench-201 table that ships with absnas)' },
+    horizonEpochs: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        "epochs over which the learning-rate schedule runs (default: the last of `epochs`); larger stops training part way down the schedule, as the reference's operator dropping does (100 epochs of a 250-epoch cosine)",
+    },
+    baseWeights: baseWeightsSchema(
+      "W0 = the supernet's weights after this many training epochs (0 = as built, the reference's operator dropping; 1 = the released NB201 ranking pipeline, whose W0 is the checkpoint written after the first epoch); every scoring epoch must come after it",
+    ),
   },
 };
 

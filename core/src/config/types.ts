@@ -22,6 +22,8 @@ export interface TrainConfig {
   weightDecay: number;
   /** Which parameters weightDecay applies to: all, or conv/linear kernels only (absent = all). */
   weightDecayScope?: 'all' | 'weights';
+  /** Keep updating parameters off the sampled path (zero gradient: decay and momentum) once they had a gradient (absent = off). */
+  offPathUpdates?: boolean;
   /** Clip the global gradient norm to this value (0 = off). */
   gradientClip: number;
   /** Limit the steps of an epoch (0 = a full pass over the training split). */
@@ -113,6 +115,10 @@ export interface RankConfig {
   seeds: number[];
   /** The benchmark table (default: the NAS-Bench-201 table found by the benchmark loader). */
   benchmark?: string;
+  /** When W0 is taken: after `takeAfterEpochs` training epochs (0, or absent: as built). */
+  baseWeights?: { takeAfterEpochs: number };
+  /** Epochs of the learning-rate schedule (absent: the last of `epochs`). */
+  horizonEpochs?: number;
 }
 
 export interface RunConfig {

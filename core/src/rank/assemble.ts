@@ -74,6 +74,19 @@ export function assembleRank(raw: Record<string, unknown>, origin: OriginFn): Ra
     ...metricPlugins.map((p, i) => ({ pointer: `/rank/metrics/${i}/options`, plugin: p.name, schema: p.schema })),
   ]) as RunConfig & { rank: RankConfig };
   checkEpochs(config.rank.epochs, origin('/rank/epochs'));
+  const lastEpoch = config.rank.epochs[config.rank.epochs.length - 1];
+  if (config.rank.horizonEpochs !== undefined && config.rank.horizonEpochs < lastEpoch) {
+    throw new ConfigError(
+      `${where('/rank/horizonEpochs')}: the schedule must cover the training, expected at least the last epoch ${lastEpoch}, got ${config.rank.horizonEpochs}`,
+    );
+  }
+  const baseAt = config.rank.baseWeights?.takeAfterEpochs ?? 0;
+  if (baseAt > 0 && config.rank.epochs[0] <= baseAt) {
+    throw new ConfigError(
+      `${where('/rank/baseWeights/takeAfterEpochs')}: W0 is taken after epoch ${baseAt}, so every scoring epoch must come after it; ` +
+        `got /rank/epochs [${config.rank.epochs.join(', ')}]`,
+    );
+  }
 
   const hooks = new HookBus();
   const base = rootContainer.createChildContainer();

@@ -7,7 +7,7 @@ import type { DataSplits } from '../data/dataset';
 import type { Participation } from '../metric/metric';
 import type { RunDirectory } from '../run/run-dir';
 import { CandidateSet, operatorKey } from '../space/candidates';
-import type { Architecture, Supernet } from '../space/search-space';
+import { type Architecture, type Supernet, trainingPath } from '../space/search-space';
 import { kendallTauB, spearman } from '../stats/rank-correlation';
 import { StepSampler, SupernetTrainer } from '../train/trainer';
 import { UserError } from '../util/errors';
@@ -38,6 +38,8 @@ export interface RankEpochScore {
   seconds: number;
   /** `seconds` per child scored: a metric's cost. */
   secondsPerChild: number;
+  /** Survivors of the benchmark's top operators if the metric dropped operators at this epoch (the drop curve). */
+  keptOfTop: number;
 }
 
 export interface RankOperatorOutcome {
@@ -70,6 +72,7 @@ export interface RankMetricResult {
     kendallTauSample: MeanStd;
     spearmanSample: MeanStd;
     secondsPerChild: MeanStd;
+    keptOfTop: MeanStd;
   }[];
   keptOfTop: MeanStd;
 }
@@ -93,6 +96,8 @@ export interface RankResult {
   benchmark: string;
   column: string;
   epochs: number[];
+  /** Training epochs before the base weights W0 were taken (0: as built). */
+  baseEpoch: number;
   seeds: number[];
   sampleSize: number;
   spaceSize: number;
@@ -128,6 +133,7 @@ function summarizeMetric(
         kendallTauSample: over((r) => r.kendallTauSample),
         spearmanSample: over((r) => r.spearmanSample),
         secondsPerChild: over((r) => r.secondsPerChild),
+        keptOfTop: over((r) => r.keptOfTop),
       };
     }),
     keptOfTop: meanStd(seeds.map((s) => s.operators?.keptOfTop ?? NaN)),
@@ -212,8 +218,11 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
   const full = new CandidateSet(space.choicePoints);
   const size = full.size();
   const epochs = [...rank.epochs];
-  const horizon = epochs[epochs.length - 1];
+  const lastEpoch = epochs[epochs.length - 1];
+  const horizon = Math.max(rank.horizonEpochs ?? 0, lastEpoch);
   const groups = trainingGroups(metrics);
+  const baseAt = rank.baseWeights?.takeAfterEpochs ?? 0;
+  if (baseAt > 0 && epochs[0] <= baseAt) throw new UserError(`rank: every scoring epoch must come after the base epoch ${baseAt}`);
   const needAll = metrics.some((m) => m.ref.children === 'all');
   if (needAll && size > MAX_ENUMERATED) {
     throw new UserError(`rank: a metric scores every child, but space '${space.name}' has ${size} (at most ${MAX_ENUMERATED})`);
@@ -225,6 +234,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     benchmark: bench.file,
     column: rank.column,
     epochs,
+    baseEpoch: baseAt,
     seeds: rank.seeds,
     metrics: metrics.map((m) => ({ label: m.label, plugin: m.plugin.name, children: m.ref.children })),
   });
@@ -257,36 +267,44 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     const truthSample = groundTruth(bench, space, sample, rank.column);
     for (const group of groups) {
       const supernet: Supernet = space.createSupernet(data.input, stream(seed, 'supernet'));
-      const base = await supernet.store.read();
+      let base = await supernet.store.read();
       await hooks.series('onSupernetBuilt', { phase: 'rank', space, supernet, candidates: full });
       const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: stream(seed, 'train'), phase: 'rank' }, { hooks, progress, emit: (e) => runDir.emit(e) });
       let participation: Participation | undefined;
       if (group.owner) {
         participation = group.owner.metric.participate!({ space, supernet, candidates: () => full, rng: stream(seed, 'participate') });
       }
-      const sampler: StepSampler = participation?.sampler ?? ((rng: Rng) => [space.sample(full, rng)]);
+      const sampler: StepSampler = participation?.sampler ?? ((rng: Rng) => [trainingPath(space, full, rng)]);
       const seedResults = new Map<string, RankSeedResult>(group.metrics.map((m) => [m.label, { seed, epochs: [] }]));
+      // train on to `epoch` (of the `horizon`-epoch schedule), recording every epoch
+      const trainTo = async (epoch: number): Promise<void> => {
+        progress.log(`seed ${seed}, ${group.key} supernet: training to epoch ${epoch} of ${horizon}`);
+        const t0 = Date.now();
+        const { stats } = await trainer.train(epoch - trainer.epochsDone, horizon, sampler, participation?.participant);
+        trainingSeconds += (Date.now() - t0) / 1000;
+        for (const s of stats) {
+          const record: RankTrainingRecord = {
+            seed,
+            supernet: group.key,
+            epoch: s.epoch,
+            loss: s.loss,
+            trainAccuracy: s.trainAccuracy,
+            learningRate: s.learningRate,
+            seconds: s.seconds,
+          };
+          training.push(record);
+          runDir.emit({ event: 'epochEnd', ...record });
+        }
+      };
       try {
+        if (baseAt > 0) {
+          // the released NB201 ranking pipeline measures angles from the checkpoint after its first epoch
+          await trainTo(baseAt);
+          base = await supernet.store.read();
+          progress.log(`seed ${seed}, ${group.key} supernet: base weights W0 taken after epoch ${baseAt}`);
+        }
         for (const epoch of epochs) {
-          if (epoch > trainer.epochsDone) {
-            progress.log(`seed ${seed}, ${group.key} supernet: training to epoch ${epoch} of ${horizon}`);
-            const t0 = Date.now();
-            const { stats } = await trainer.train(epoch - trainer.epochsDone, horizon, sampler, participation?.participant);
-            trainingSeconds += (Date.now() - t0) / 1000;
-            for (const s of stats) {
-              const record: RankTrainingRecord = {
-                seed,
-                supernet: group.key,
-                epoch: s.epoch,
-                loss: s.loss,
-                trainAccuracy: s.trainAccuracy,
-                learningRate: s.learningRate,
-                seconds: s.seconds,
-              };
-              training.push(record);
-              runDir.emit({ event: 'epochEnd', ...record });
-            }
-          }
+          if (epoch > trainer.epochsDone) await trainTo(epoch);
           for (const m of group.metrics) {
             const t0 = Date.now();
             const scorer = await m.metric.prepare({
@@ -315,6 +333,9 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
             const onSample = m.ref.children === 'all' ? Float64Array.from(positions, (p) => scores[p]) : scores;
             const c = correlations(scores, truth);
             const cs = correlations(onSample, truthSample);
+            // the drop at every epoch gives the curve of kept operators against training
+            const opScores = operatorScores(full, children, scores);
+            const outcome = dropAndCount({ kind: 'global', count: DROP_COUNT }, opScores, full, top);
             const row: RankEpochScore = {
               epoch,
               children: children.length,
@@ -324,17 +345,17 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
               spearmanSample: cs.rho,
               seconds,
               secondsPerChild: seconds / Math.max(children.length, 1),
+              keptOfTop: outcome.keptOfReference,
             };
             const result = seedResults.get(m.label)!;
             result.epochs.push(row);
             progress.log(
               `seed ${seed} epoch ${epoch}: ${m.label}: tau ${row.kendallTau.toFixed(3)}, spearman ${row.spearman.toFixed(3)} ` +
-                `over ${row.children} children (${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
+                `over ${row.children} children, a drop now keeps ${row.keptOfTop} of the top ${TOP_COUNT} ` +
+                `(${seconds.toFixed(1)} s, ${row.secondsPerChild.toPrecision(3)} s per child)`,
             );
             runDir.emit({ event: 'rankScore', seed, metric: m.label, ...row });
-            if (epoch === horizon) {
-              const opScores = operatorScores(full, children, scores);
-              const outcome = dropAndCount({ kind: 'global', count: DROP_COUNT }, opScores, full, top);
+            if (epoch === lastEpoch) {
               result.operators = {
                 epoch,
                 scores: opScores.map((o) => ({ choicePoint: ids[o.point], op: o.op, score: o.score, children: o.children })),
@@ -370,6 +391,7 @@ export async function runRank(assembly: RankAssembly, runDir: RunDirectory, prog
     benchmark: path.basename(bench.file),
     column: rank.column,
     epochs,
+    baseEpoch: baseAt,
     seeds: [...rank.seeds],
     sampleSize: Math.min(rank.accuracySample, size),
     spaceSize: size,

@@ -1,6 +1,6 @@
 import type { RunDirectory } from '../run/run-dir';
 import type { RankResult } from './experiment';
-import { type MeanStd, formatMeanStd } from './summary';
+import { type MeanStd, formatMeanStd, meanStd } from './summary';
 import { lineChartSvg } from './svg';
 
 function table(header: string[], rows: string[][]): string {
@@ -50,6 +50,7 @@ export function renderRankMarkdown(r: RankResult, command?: string): string {
       `data ${r.data.dataset}: ${r.data.train} training, ${r.data.val} validation images. ` +
       `"sample" metrics score the same seeded sample of ${r.sampleSize} children per seed; ` +
       `"own supernet": the metric trains alongside its own supernet (same initial weights and data order). ` +
+      `Base weights W0 of the angle: ${r.baseEpoch ? `the supernet after epoch ${r.baseEpoch}` : 'the supernet as built'}. ` +
       `n/a: every scored child got the same score, so the rank correlation is undefined.`,
     '',
     '## Kendall tau-b',
@@ -92,6 +93,10 @@ export function renderRankMarkdown(r: RankResult, command?: string): string {
     ),
     '',
     `The benchmark's top ${r.topCount}: ${r.topOperators.map((o) => `${o.op}@${o.choicePoint}`).join(', ')}.`,
+    '',
+    `### Kept of the top ${r.topCount} if the drop were made after each epoch`,
+    '',
+    perEpochTable(r, (s) => s.keptOfTop ?? meanStd([])),
     '',
     '## Supernet training',
     '',
@@ -150,7 +155,7 @@ export function renderRankCsv(r: RankResult): string {
         num(e.spearman),
         num(e.kendallTauSample),
         num(e.spearmanSample),
-        s.operators && s.operators.epoch === e.epoch ? String(s.operators.keptOfTop) : '',
+        e.keptOfTop === undefined ? '' : String(e.keptOfTop),
         e.seconds.toFixed(2),
         e.secondsPerChild.toPrecision(4),
       ]),

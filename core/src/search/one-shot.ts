@@ -2,7 +2,7 @@ import { evaluateChild } from '../eval/child-accuracy';
 import { trainConfigSchema } from '../config/schema';
 import type { JsonSchema } from '../config/schema';
 import type { TrainConfig } from '../config/types';
-import type { InputSpec, Architecture, SearchSpace } from '../space/search-space';
+import { type InputSpec, type Architecture, type SearchSpace, trainingPath } from '../space/search-space';
 import type { CandidateSet } from '../space/candidates';
 import { SupernetTrainer, StepSampler } from '../train/trainer';
 import { Rng } from '../util/rng';
@@ -71,9 +71,9 @@ export interface OneShotMethod {
   sampler(space: SearchSpace, candidates: CandidateSet): StepSampler;
 }
 
-/** SPOS's step: one child, drawn by the space's own sampler (uniform, depth-uniform, FLOPs-capped...). */
+/** SPOS's step: one path, drawn by the space's own training sampler (uniform, depth-uniform, FLOPs-capped, per-cell...). */
 export function singlePathSampler(space: SearchSpace, candidates: CandidateSet): StepSampler {
-  return (rng: Rng) => [space.sample(candidates, rng)];
+  return (rng: Rng) => [trainingPath(space, candidates, rng)];
 }
 
 /** A FLOPs window as a predicate over children (a bound of 0 or less is no bound). */

@@ -5,7 +5,7 @@ import type { Metric } from '../metric/metric';
 import type { WeightSnapshot } from '../nn/params';
 import type { RunServices } from '../services/run-services';
 import { CandidateSet, Operator, operatorKey } from '../space/candidates';
-import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
+import { type Architecture, type SearchSpace, type Supernet, trainingPath } from '../space/search-space';
 import type { StepSampler, TrainingParticipant } from '../train/trainer';
 import { Rng } from '../util/rng';
 import { chooseDrops } from './policies';
@@ -132,7 +132,7 @@ export class Shrinker {
     });
     if (participation?.state) checkpoints?.register(`${SHRINKER_KEY}/participation`, participation.state);
     const sampler: StepSampler =
-      participation?.sampler ?? ((rng: Rng): Architecture[] => [setup.space.sample(state.candidates, rng)]);
+      participation?.sampler ?? ((rng: Rng): Architecture[] => [trainingPath(setup.space, state.candidates, rng)]);
     const participant = participation?.participant;
 
     services.progress.log(

@@ -138,6 +138,15 @@ export interface SearchSpace {
    */
   sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture;
 
+  /**
+   * The path of one single-path training step, when the space trains
+   * otherwise than by `sample` (NB201's `per-cell` sampling: every cell draws
+   * its own operators). It may be a path that only the space's supernet reads
+   * (`forward`, `paramsOf`); children are still scored as `sample` draws them.
+   * Absent: training uses `sample`.
+   */
+  sampleTrainingPath?(candidates: CandidateSet, rng: Rng): Architecture;
+
   createSupernet(input: InputSpec, rng: Rng): Supernet;
   /**
    * The child as a standalone tfjs Layers model with the supernet's current
@@ -173,4 +182,9 @@ export interface SearchSpace {
    * restricted to `arch`.
    */
   createNetwork?(arch: Architecture, input: InputSpec, rng: Rng, options: Record<string, unknown>): Network;
+}
+
+/** The path of a single-path training step: the space's own training draw, else `sample`. */
+export function trainingPath(space: SearchSpace, candidates: CandidateSet, rng: Rng): Architecture {
+  return space.sampleTrainingPath ? space.sampleTrainingPath(candidates, rng) : space.sample(candidates, rng);
 }

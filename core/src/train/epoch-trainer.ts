@@ -56,6 +56,8 @@ interface LoopState {
   correctSum: number;
   seen: number;
   seed: number;
+  /** With train.offPathUpdates: the parameters that have had a gradient. */
+  touched?: string[];
 }
 
 export function yieldToEventLoop(): Promise<void> {
@@ -150,6 +152,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
       nesterov: cfg.nesterov,
       weightDecay: cfg.weightDecay,
       decays: weightDecayFilter(cfg.weightDecayScope, store),
+      offPath: cfg.offPathUpdates ?? false,
     });
     this.seed = rng.nextUint32();
     this.key = setup.key ?? `${phase}/trainer`;
@@ -168,7 +171,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
 
   async capture(): Promise<{ state: LoopState & Record<string, unknown>; tensors: Map<string, Float32Array> }> {
     const { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed } = this;
-    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, epochStats: this.epochStats, ...this.captureOwn() };
+    const touched = this.cfg.offPathUpdates ? { touched: this.sgd.touchedNames() } : {};
+    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, epochStats: this.epochStats, ...touched, ...this.captureOwn() };
     const [velocity, params, buffers] = await Promise.all([this.sgd.readState(), this.store.read(), this.store.readBuffers()]);
     const tensors = new Map<string, Float32Array>();
     for (const [name, data] of Object.entries(velocity)) tensors.set(`velocity/${name}`, data);
@@ -193,6 +197,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.store.load(pick('params/'), 'params');
     this.store.load(pick('buffers/'), 'buffers');
     this.sgd.setState(Object.fromEntries(pick('velocity/')), this.store.params);
+    this.sgd.setTouched(s.touched ?? []);
   }
 
   dispose(): void {

@@ -8,6 +8,13 @@ export interface SgdOptions {
   weightDecay: number;
   /** Which parameters weight decay applies to (every one when absent). */
   decays?: (name: string) => boolean;
+  /**
+   * Keep updating a parameter off the sampled path once it has had a
+   * gradient: it gets a zero gradient, so weight decay and momentum still
+   * move it (PyTorch <= 1.5's zero_grad kept zeroed gradients; the NB201
+   * reference trains so). Off (absent): such a parameter is left untouched.
+   */
+  offPath?: boolean;
 }
 
 /** Which parameters get weight decay: `all`, or `weights` (conv and linear kernels: no biases, no batch-norm scale/shift). */
@@ -37,16 +44,26 @@ export function weightDecayFilter(scope: WeightDecayScope | undefined, store: Pa
  */
 export class Sgd {
   private readonly velocity = new Map<string, tf.Variable>();
+  /** With `offPath`: the parameters that have had a gradient, in the order they first had one. */
+  private readonly touched = new Set<string>();
 
   constructor(private readonly options: SgdOptions) {}
 
   /**
    * One update of every parameter with a gradient in `grads`, after clipping
    * their global L2 norm to `clipNorm` when it is > 0. The map's tensors stay
-   * the caller's (clipping may replace them, as clipGlobalNorm does).
+   * the caller's (clipping may replace them, as clipGlobalNorm does; with
+   * `offPath`, zero gradients are added to it for the parameters off the path).
    */
   step(params: ReadonlyMap<string, tf.Variable>, grads: tf.NamedTensorMap, learningRate: number, clipNorm = 0): void {
     const { momentum, nesterov, weightDecay, decays } = this.options;
+    if (this.options.offPath) {
+      for (const name of Object.keys(grads)) this.touched.add(name);
+      for (const name of this.touched) {
+        const p = params.get(name);
+        if (!grads[name] && p) grads[name] = tf.zerosLike(p);
+      }
+    }
     // Buffers for every parameter up front: a zero buffer gives PyTorch's first
     // step (buf = d) and keeps the tensor count constant from the first step on.
     if (momentum > 0 && this.velocity.size === 0) {
@@ -100,6 +117,16 @@ export class Sgd {
   /** The momentum buffer of a parameter (undefined before the first step or without momentum); not to be disposed. */
   velocityOf(name: string): tf.Tensor | undefined {
     return this.velocity.get(name);
+  }
+
+  /** With `offPath`: the parameters that have had a gradient (checkpointed beside the momentum). */
+  touchedNames(): string[] {
+    return [...this.touched];
+  }
+
+  setTouched(names: readonly string[]): void {
+    this.touched.clear();
+    for (const n of names) this.touched.add(n);
   }
 
   setState(state: Record<string, Float32Array>, shapes: ReadonlyMap<string, tf.Variable>): void {

@@ -48,6 +48,7 @@ const TRAIN_DEFAULTS = {
   nesterov: true,
   weightDecay: 5e-4,
   weightDecayScope: 'all',
+  offPathUpdates: false,
   gradientClip: 5,
   stepsPerEpoch: 0,
   augment: false,

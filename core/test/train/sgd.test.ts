@@ -54,6 +54,46 @@ describe('Sgd', () => {
     sgd.dispose();
   });
 
+  it.each([true, false])(
+    'with offPath, keeps moving a parameter off the path by decay and momentum once it had a gradient, as PyTorch <= 1.5 (nesterov %s)',
+    (nesterov) => {
+      const rng = new Rng(9);
+      const w0 = { a: [rng.normal(), rng.normal()], b: [rng.normal(), rng.normal()], c: [rng.normal(), rng.normal()] };
+      const g = Array.from({ length: 4 }, () => [rng.normal(), rng.normal()]);
+      const vars = Object.fromEntries(Object.entries(w0).map(([k, w]) => [k, tf.variable(tf.tensor(w), true, `off-${k}-${nesterov}`)]));
+      const params = new Map(Object.entries(vars));
+      const opts = { momentum: 0.9, nesterov, weightDecay: 0.05, offPath: true };
+      let sgd = new Sgd(opts);
+      // a: on the path at steps 1 and 3; c: only at step 3; b: never
+      const onPath: Record<string, number>[] = [{ a: 0 }, {}, { a: 2, c: 2 }, {}];
+      onPath.forEach((step, k) => {
+        const grads: tf.NamedTensorMap = Object.fromEntries(Object.entries(step).map(([n, i]) => [n, tf.tensor(g[i])]));
+        sgd.step(params, grads, 0.1);
+        tf.dispose(Object.values(grads));
+        if (k === 1) {
+          // a checkpoint between steps: momentum and the touched set carry over
+          const next = new Sgd(opts);
+          next.setState(sgd.getState(), params);
+          next.setTouched(sgd.touchedNames());
+          sgd.dispose();
+          sgd = next;
+        }
+      });
+      const zero = [0, 0];
+      const want = {
+        a: referenceSgd(w0.a, [g[0], zero, g[2], zero], 0.1, 0.9, 0.05, nesterov),
+        c: referenceSgd(w0.c, [g[2], zero], 0.1, 0.9, 0.05, nesterov),
+      };
+      for (const k of ['a', 'c'] as const) {
+        Array.from(vars[k].dataSync()).forEach((x, i) => expect(Math.abs(x - want[k][i])).toBeLessThan(1e-5));
+      }
+      expect(Array.from(vars.b.dataSync())).toEqual(w0.b.map(Math.fround));
+      expect(sgd.touchedNames()).toEqual(['a', 'c']);
+      sgd.dispose();
+      Object.values(vars).forEach((v) => v.dispose());
+    },
+  );
+
   it('clips the global gradient norm', () => {
     const grads = { x: tf.tensor([3, 0]), y: tf.tensor([0, 4]) }; // norm 5
     clipGlobalNorm(grads, 1);

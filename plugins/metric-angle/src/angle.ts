@@ -1,4 +1,4 @@
-import { readTensors } from '@absnas/core';
+import { ConfigError, readTensors } from '@absnas/core';
 import type { Architecture, ChildScorer, Metric, MetricContext, WeightLayout } from '@absnas/core';
 
 /** Inner product and squared norms of one weight segment between W0 and Wt. */
@@ -32,13 +32,24 @@ export function angleFromStats(s: SegmentStats): number {
 }
 
 /**
+ * How a child whose every path is cut is scored: `zero` (absnas's choice: the
+ * worst, angle 0) or `fixed-parts` (the reference's cal_correlation.py: no
+ * special case, so its V is the fixed parts alone and it gets their angle).
+ */
+export const ALL_CUT_MODES = ['zero', 'fixed-parts'] as const;
+export type AllCutMode = (typeof ALL_CUT_MODES)[number];
+
+export interface AngleOptions {
+  allCut: AllCutMode;
+}
+
+/**
  * The angle of a child from its weight layout, summing per-segment statistics
  * (a segment repeated in the layout counts as often as it appears). The long
  * concatenated vectors are never built.
  */
-export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => SegmentStats): number {
-  // choice: a child with every path cut is scored as the worst (angle 0)
-  if (layout.allPathsCut) return 0;
+export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => SegmentStats, allCut: AllCutMode = 'zero'): number {
+  if (layout.allPathsCut && allCut === 'zero') return 0;
   const total: SegmentStats = { dot: 0, base: 0, current: 0 };
   for (const seg of layout.segments) {
     if ('param' in seg) {
@@ -60,6 +71,15 @@ export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => Se
 /** ABS's metric: larger angle between V(W0) and V(Wt) = better child. */
 export class AngleMetric implements Metric {
   readonly name = 'angle';
+  readonly options: AngleOptions;
+
+  constructor(options?: Partial<AngleOptions>) {
+    const allCut = options?.allCut ?? 'zero';
+    if (!(ALL_CUT_MODES as readonly string[]).includes(allCut)) {
+      throw new ConfigError(`metric-angle: option 'allCut' must be one of ${ALL_CUT_MODES.join(', ')}, got ${JSON.stringify(allCut)}`);
+    }
+    this.options = { allCut };
+  }
 
   async prepare(ctx: MetricContext): Promise<ChildScorer> {
     // Wt of every parameter with a base, read once per round (asynchronously: webgpu in Node reads no other way)
@@ -77,7 +97,7 @@ export class AngleMetric implements Metric {
       return s;
     };
     return {
-      score: (arch: Architecture) => layoutAngle(ctx.space.weightLayout(arch), statsOf),
+      score: (arch: Architecture) => layoutAngle(ctx.space.weightLayout(arch), statsOf, this.options.allCut),
       dispose: () => cache.clear(),
     };
   }

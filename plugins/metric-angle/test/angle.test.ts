@@ -70,9 +70,18 @@ describe('angle from per-segment statistics', () => {
     expect(mixed).toBeCloseTo(Math.acos(1 / Math.sqrt(2 * 5)), 12);
   });
 
-  it('scores a child whose every path is cut as the worst (0)', () => {
+  it("scores a child whose every path is cut as the worst (0) by default and with allCut 'zero'", () => {
     const s = segmentStats(new Float32Array([1, 0]), new Float32Array([0, 1]));
     expect(layoutAngle({ segments: [{ param: 'w' }], allPathsCut: true }, () => s)).toBe(0);
+    expect(layoutAngle({ segments: [{ param: 'w' }], allPathsCut: true }, () => s, 'zero')).toBe(0);
+  });
+
+  it("with allCut 'fixed-parts', gives an all-cut child the angle of its (fixed-part) segments", () => {
+    const s = segmentStats(new Float32Array([1, 0]), new Float32Array([0, 1]));
+    expect(layoutAngle({ segments: [{ param: 'w' }], allPathsCut: true }, () => s, 'fixed-parts')).toBeCloseTo(Math.PI / 2, 12);
+    // a child with live paths is scored alike by both conventions
+    const layout = { segments: [{ param: 'w' }, { constant: 1, size: 3 }], allPathsCut: false };
+    expect(layoutAngle(layout, () => s, 'fixed-parts')).toBe(layoutAngle(layout, () => s, 'zero'));
   });
 });
 
@@ -92,6 +101,23 @@ describe('AngleMetric', () => {
       expect(Math.abs((scorer.score([k]) as number) - directAngle(layouts[k], w0, wt))).toBeLessThan(1e-9);
     }
     scorer.dispose?.();
+    vars.forEach((v) => v.dispose());
+  });
+
+  it("takes the all-cut convention from its options ('zero' when absent) and refuses another", async () => {
+    const rng = new Rng(4);
+    const [w0, wt] = randomWeights(rng, { fixed: 30 });
+    const vars = new Map([...wt].map(([k, v]) => [k, tf.variable(tf.tensor(v), true, `angle-cut-${k}`)]));
+    const supernet = { store: { get: (k: string) => vars.get(k) } };
+    const cut: WeightLayout = { segments: [{ param: 'fixed' }], allPathsCut: true };
+    const space = { weightLayout: () => cut };
+    const ctx = { space, supernet, base: w0 } as never;
+    expect(new AngleMetric().options.allCut).toBe('zero');
+    expect((await new AngleMetric().prepare(ctx)).score(['x'])).toBe(0);
+    const fixed = (await new AngleMetric({ allCut: 'fixed-parts' }).prepare(ctx)).score(['x']) as number;
+    expect(Math.abs(fixed - directAngle(cut, w0, wt))).toBeLessThan(1e-9);
+    expect(fixed).toBeGreaterThan(0);
+    expect(() => new AngleMetric({ allCut: 'worst' as never })).toThrow(/allCut.*zero, fixed-parts/);
     vars.forEach((v) => v.dispose());
   });
 });

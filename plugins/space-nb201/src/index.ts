@@ -3,6 +3,7 @@
  */
 import { SEARCH_SPACE, definePlugin } from '@absnas/core';
 import { DEFAULT_OPTIONS, Nb201Options } from './macro';
+import { SAMPLING_MODES } from './sampling';
 import { Nb201Space } from './space';
 
 export const plugin = definePlugin<Partial<Nb201Options>>({
@@ -27,6 +28,15 @@ export const plugin = definePlugin<Partial<Nb201Options>>({
         default: DEFAULT_OPTIONS.cellsPerStage,
         description: 'Search cells per stage (N)',
       },
+      sampling: {
+        type: 'string',
+        enum: [...SAMPLING_MODES],
+        default: DEFAULT_OPTIONS.sampling,
+        description:
+          "How single-path training draws operators: 'shared' (one child for all cells, uniform per edge) or 'per-cell' " +
+          "(the reference's training: every cell draws its own on every step, each node redrawing its incoming edges while all are 'none'). " +
+          'Children are scored as shared by all cells either way',
+      },
     },
     additionalProperties: false,
   },
@@ -44,6 +54,8 @@ export { EdgeOps, ReluConvBn, avgPool3x3 } from './ops';
 export { ResidualReduction } from './reduction';
 export { ARCH_STRING_FORM, formatArchString, parseArchString, validateArchitecture } from './arch-string';
 export { nb201Cost } from './cost';
+export { SAMPLING_MODES, sampleCellRedraw, samplePerCell } from './sampling';
+export type { Nb201Sampling } from './sampling';
 export { fixedParamNames, nb201WeightLayout } from './weight-layout';
 export { DEFAULT_OPTIONS, names as paramNames, resolveOptions, stageChannels, stageShapes } from './macro';
 export type { Nb201Options, StageShape } from './macro';

@@ -6,15 +6,18 @@
  * and the angle layout so the three agree on shapes and names.
  */
 import { ConfigError, InputSpec } from '@absnas/core';
+import { Nb201Sampling, checkSampling } from './sampling';
 
 export interface Nb201Options {
   /** Channels of the first stage (C). */
   channels: number;
   /** Search cells per stage (N). */
   cellsPerStage: number;
+  /** How single-path training draws the cells' operators (sampling.ts). */
+  sampling: Nb201Sampling;
 }
 
-export const DEFAULT_OPTIONS: Nb201Options = { channels: 16, cellsPerStage: 5 };
+export const DEFAULT_OPTIONS: Nb201Options = { channels: 16, cellsPerStage: 5, sampling: 'shared' };
 
 export const NUM_STAGES = 3;
 
@@ -34,6 +37,7 @@ export function resolveOptions(options: Partial<Nb201Options> | undefined): Nb20
       throw new ConfigError(`space-nb201: option '${key}' must be an integer >= 1, got ${JSON.stringify(o[key])}`);
     }
   }
+  checkSampling(o.sampling);
   return o;
 }
 

@@ -19,7 +19,8 @@ import {
 import { exportNb201Model } from './export';
 import { formatArchString, parseArchString } from './arch-string';
 import { nb201Cost } from './cost';
-import { Nb201Options, resolveOptions } from './macro';
+import { NUM_STAGES, Nb201Options, resolveOptions } from './macro';
+import { samplePerCell } from './sampling';
 import { Nb201Supernet } from './supernet';
 import { EDGES, NB201_OPS } from './topology';
 import { nb201WeightLayout } from './weight-layout';
@@ -48,6 +49,12 @@ export class Nb201Space implements SearchSpace {
   /** Uniform over the remaining candidates of every edge (NB201 has no constraints). */
   sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture {
     return candidates.sampleUniform(rng, fixed);
+  }
+
+  /** `shared`: one child for all cells (`sample`); `per-cell`: every cell its own, by the reference's redraw rule. */
+  sampleTrainingPath(candidates: CandidateSet, rng: Rng): Architecture {
+    if (this.options.sampling === 'shared') return this.sample(candidates, rng);
+    return samplePerCell(candidates, rng, NUM_STAGES * this.options.cellsPerStage);
   }
 
   createSupernet(input: InputSpec, rng: Rng): Nb201Supernet {

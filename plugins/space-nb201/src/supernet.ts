@@ -57,9 +57,13 @@ export class Nb201Supernet implements Supernet {
     this.classifier = new Linear(this.store, names.classifier, cLast, input.numClasses, true);
   }
 
+  /**
+   * One child run by every cell (6 operators), or a per-cell training path
+   * (6 operators per cell, cell after cell; see sampling.ts).
+   */
   forward(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor2D {
-    validateArchitecture(arch);
-    return this.run(x, mode, (cell, h) => cell.apply(h, arch, mode));
+    const cells = this.cellArchs(arch);
+    return this.run(x, mode, (cell, h) => cell.apply(h, cells[cell.index], mode));
   }
 
   /**
@@ -80,14 +84,27 @@ export class Nb201Supernet implements Supernet {
    * classifier remain connected.
    */
   paramsOf(arch: Architecture): string[] {
-    validateArchitecture(arch);
-    return this.usedParams(arch.map((op) => [op]));
+    return this.usedParams(this.cellArchs(arch).map((cell) => cell.map((op) => [op])));
   }
 
   /** As `paramsOf`, for a mixture over `ops`: every listed conv on an edge that some listed path keeps alive. */
   paramsOfMixture(ops: readonly (readonly string[])[]): string[] {
     validateMixtureOps(ops);
-    return this.usedParams(ops);
+    return this.usedParams(this.cells.map(() => ops));
+  }
+
+  /** The operators of every cell: the child's own in each (6 operators), or each cell's slice of a per-cell path. */
+  cellArchs(arch: Architecture): Architecture[] {
+    const per = EDGES.length;
+    if (Array.isArray(arch) && arch.length === per * this.cells.length && arch.length !== per) {
+      return this.cells.map((_, c) => {
+        const cell = arch.slice(c * per, (c + 1) * per);
+        validateArchitecture(cell);
+        return cell;
+      });
+    }
+    validateArchitecture(arch);
+    return this.cells.map(() => arch);
   }
 
   batchNorms(): BatchNorm[] {
@@ -123,19 +140,31 @@ export class Nb201Supernet implements Supernet {
     });
   }
 
-  /** The parameters of the mixture over `ops` (a child: one operator per edge), in the store's canonical order. */
-  private usedParams(ops: readonly (readonly string[])[]): string[] {
+  /**
+   * The parameters of a mixture over each cell's `ops` (a child: one operator
+   * per edge), in the store's canonical order. A cell whose every path is cut
+   * outputs zeros: nothing before it (cells, reductions, stem) reaches the
+   * loss.
+   */
+  private usedParams(cellOps: readonly (readonly (readonly string[])[])[]): string[] {
     const used = new Set<string>([
       `${names.finalBn}.gamma`,
       `${names.finalBn}.beta`,
       `${names.classifier}.weight`,
       `${names.classifier}.bias`,
     ]);
-    if (livePaths(mixtureSkeleton(ops)).length > 0) {
-      for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
-      for (const cell of this.cells) for (const n of cell.paramNames(ops)) used.add(n);
-      for (const r of this.reductions) for (const n of r.paramNames()) used.add(n);
-    }
+    let lastCut = -1;
+    cellOps.forEach((ops, c) => {
+      if (livePaths(mixtureSkeleton(ops)).length === 0) lastCut = c;
+    });
+    if (lastCut < 0) for (const n of [`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]) used.add(n);
+    this.cells.forEach((cell, c) => {
+      if (c > lastCut) for (const n of cell.paramNames(cellOps[c])) used.add(n);
+    });
+    // reduction r comes before the first cell of stage r + 1
+    this.reductions.forEach((r, i) => {
+      if (lastCut < this.stages[i + 1].cells[0]) for (const n of r.paramNames()) used.add(n);
+    });
     return [...this.store.params.keys()].filter((n) => used.has(n));
   }
 }

@@ -13,6 +13,7 @@ describe('the plugin object', () => {
       properties: {
         channels: { type: 'integer', minimum: 1, default: 16 },
         cellsPerStage: { type: 'integer', minimum: 1, default: 5 },
+        sampling: { type: 'string', enum: ['shared', 'per-cell'], default: 'shared' },
       },
     });
   });
@@ -25,14 +26,14 @@ describe('the plugin object', () => {
     expect(registered[0][0]).toBe(SEARCH_SPACE);
     const space = registered[0][1].useValue;
     expect(space).toBeInstanceOf(Nb201Space);
-    expect(space.options).toEqual({ channels: 8, cellsPerStage: 5 });
+    expect(space.options).toEqual({ channels: 8, cellsPerStage: 5, sampling: 'shared' });
   });
 });
 
 describe('Nb201Space', () => {
   it('applies defaults and rejects bad options', () => {
-    expect(new Nb201Space().options).toEqual({ channels: 16, cellsPerStage: 5 });
-    expect(new Nb201Space({}).options).toEqual({ channels: 16, cellsPerStage: 5 });
+    expect(new Nb201Space().options).toEqual({ channels: 16, cellsPerStage: 5, sampling: 'shared' });
+    expect(new Nb201Space({}).options).toEqual({ channels: 16, cellsPerStage: 5, sampling: 'shared' });
     expect(() => new Nb201Space({ channels: 0 })).toThrow(ConfigError);
     expect(() => new Nb201Space({ cellsPerStage: 1.5 })).toThrow(/cellsPerStage/);
   });

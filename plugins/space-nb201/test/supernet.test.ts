@@ -90,29 +90,29 @@ describe('Nb201Supernet (C=4, N=1, 8x8x1 input, 10 classes)', () => {
     tf.dispose([a, b]);
   });
 
-  it('gives finite gradients for exactly the parameters of paramsOf(arch)', () => {
-    const all = [...supernet.store.params.values()];
-    for (const arch of archs) {
-      const used = supernet.paramsOf(arch);
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(labels, supernet.forward(x, arch, 'train')) as tf.Scalar,
-        all,
-      );
-      // grads are keyed by tfjs variable name
-      const gradOf = (name: string) => grads[supernet.store.get(name).name];
-      // every used parameter is connected and has a finite gradient
-      for (const name of used) {
-        if (!gradOf(name)) throw new Error(`${arch}: no gradient for ${name}`);
-        expect(Array.from(gradOf(name).dataSync()).every(Number.isFinite)).toBe(true);
-      }
-      // a parameter outside paramsOf gets no gradient, or an exactly zero one
-      // (a conv fed by an all-none node is on the tape but sees a zero input)
-      for (const name of supernet.store.params.keys()) {
-        const g = gradOf(name);
-        if (!used.includes(name) && g) expect(tf.max(tf.abs(g)).dataSync()[0]).toBe(0);
-      }
-      tf.dispose([value, ...Object.values(grads)]);
+  /** Every parameter of paramsOf(path) has a finite gradient; every other one none, or an exactly zero one. */
+  function expectGradientsOfParamsOf(path: Architecture): void {
+    const used = supernet.paramsOf(path);
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(labels, supernet.forward(x, path, 'train')) as tf.Scalar,
+      [...supernet.store.params.values()],
+    );
+    // grads are keyed by tfjs variable name
+    const gradOf = (name: string) => grads[supernet.store.get(name).name];
+    for (const name of used) {
+      if (!gradOf(name)) throw new Error(`${path}: no gradient for ${name}`);
+      expect(Array.from(gradOf(name).dataSync()).every(Number.isFinite)).toBe(true);
     }
+    // (a conv fed by an all-none node is on the tape but sees a zero input)
+    for (const name of supernet.store.params.keys()) {
+      const g = gradOf(name);
+      if (!used.includes(name) && g) expect(tf.max(tf.abs(g)).dataSync()[0]).toBe(0);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+
+  it('gives finite gradients for exactly the parameters of paramsOf(arch)', () => {
+    for (const arch of archs) expectGradientsOfParamsOf(arch);
   });
 
   it('paramsOf: the fixed parts plus the conv weights on live edges', () => {
@@ -129,6 +129,42 @@ describe('Nb201Supernet (C=4, N=1, 8x8x1 input, 10 classes)', () => {
     ]);
     // all paths cut: every cell outputs zeros, only what follows the last cell remains
     expect(supernet.paramsOf(NONE6)).toEqual(['final.bn.gamma', 'final.bn.beta', 'classifier.weight', 'classifier.bias']);
+  });
+
+  describe('per-cell paths (6 operators per cell, cell after cell)', () => {
+    const CONV6: Architecture = Array(6).fill('nor_conv_3x3');
+    const SKIP_CONV: Architecture = ['skip_connect', 'none', 'none', 'none', 'nor_conv_1x1', 'none'];
+
+    it('run each cell on its own operators: the same in every cell is the shared child', () => {
+      const shared = supernet.forward(x, SKIP_CONV, 'eval');
+      const repeated = supernet.forward(x, [...SKIP_CONV, ...SKIP_CONV, ...SKIP_CONV], 'eval');
+      const mixed = supernet.forward(x, [...SKIP_CONV, ...CONV6, ...SKIP_CONV], 'eval');
+      expect(Array.from(repeated.dataSync())).toEqual(Array.from(shared.dataSync()));
+      expect(tf.max(tf.abs(tf.sub(mixed, shared))).dataSync()[0]).toBeGreaterThan(1e-4);
+      tf.dispose([shared, repeated, mixed]);
+    });
+
+    it("paramsOf: each cell's live convs; a cell with every path cut disconnects all before it", () => {
+      const p = supernet.paramsOf([...CONV6, ...SKIP_CONV, ...CONV6]);
+      expect(p.filter((n) => n.startsWith('cells.1.'))).toEqual(['cells.1.edge.3<-1.nor_conv_1x1.conv.weight']);
+      expect(p.filter((n) => n.startsWith('cells.0.'))).toHaveLength(6);
+      expect(p).toContain('stem.conv.weight');
+      const cut = supernet.paramsOf([...CONV6, ...NONE6, ...CONV6]);
+      expect(cut.some((n) => n.startsWith('cells.0.') || n.startsWith('cells.1.') || n.startsWith('stem.'))).toBe(false);
+      expect(cut.some((n) => n.startsWith('reduction.0.'))).toBe(false);
+      expect(cut).toContain('reduction.1.conv_a.conv.weight');
+      expect(cut.filter((n) => n.startsWith('cells.2.'))).toHaveLength(6);
+    });
+
+    it('give finite gradients for exactly the parameters of paramsOf', () => {
+      expectGradientsOfParamsOf([...CONV6, ...SKIP_CONV, ...CONV6]);
+      expectGradientsOfParamsOf([...CONV6, ...NONE6, ...SKIP_CONV]);
+    });
+
+    it('reject a path whose length is neither 6 nor 6 per cell, or an unknown operator in a cell', () => {
+      expect(() => supernet.forward(x, [...CONV6, ...CONV6], 'eval')).toThrow(/6 operators/);
+      expect(() => supernet.paramsOf([...CONV6, ...CONV6, ...CONV6.slice(0, 5), 'conv_9x9'])).toThrow(/conv_9x9/);
+    });
   });
 
   it('does not leak tensors across repeated forward passes and gradient steps', () => {
