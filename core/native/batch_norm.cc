@@ -53,6 +53,18 @@ void share(long rows, long* begin, long* end) {
   *end = rows * (t + 1) / n;
 }
 
+// Calls body(chunk, first row, end row) for every chunk, the chunks shared
+// among the threads of the enclosing parallel region (a barrier follows).
+template <typename Body>
+void each_chunk(const ChannelSums& sums, Body&& body) {
+#pragma omp for schedule(static)
+  for (long j = 0; j < sums.chunks(); j++) {
+    long r0, r1;
+    sums.rows_of(j, &r0, &r1);
+    body(j, r0, r1);
+  }
+}
+
 }  // namespace
 
 void batch_norm_forward(long rows, int c, const float* x, const float* gamma, const float* beta, float eps, float* y,
@@ -62,16 +74,13 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
   std::vector<float> mf(c), scale(c), shift(c);
 #pragma omp parallel
   {
-#pragma omp for schedule(static)
-    for (long j = 0; j < sums.chunks(); j++) {
-      long r0, r1;
-      sums.rows_of(j, &r0, &r1);
+    each_chunk(sums, [&](long j, long r0, long r1) {
       double* s = sums.of(j, 0);
       for (long r = r0; r < r1; r++) {
         const float* xr = x + r * c;
         for (int k = 0; k < c; k++) s[k] += xr[k];
       }
-    }
+    });
 #pragma omp single
     {
       sums.total(0, m.data());
@@ -81,10 +90,7 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
       }
       sums.clear();
     }
-#pragma omp for schedule(static)
-    for (long j = 0; j < sums.chunks(); j++) {
-      long r0, r1;
-      sums.rows_of(j, &r0, &r1);
+    each_chunk(sums, [&](long j, long r0, long r1) {
       double* s = sums.of(j, 0);
       for (long r = r0; r < r1; r++) {
         const float* xr = x + r * c;
@@ -93,7 +99,7 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
           s[k] += d * d;
         }
       }
-    }
+    });
 #pragma omp single
     {
       sums.total(0, v.data());
@@ -134,10 +140,7 @@ void batch_norm_backward(long rows, int c, const float* dy, const float* x, cons
   std::vector<float> a(c), b(c), cst(c);
 #pragma omp parallel
   {
-#pragma omp for schedule(static)
-    for (long j = 0; j < sums.chunks(); j++) {
-      long r0, r1;
-      sums.rows_of(j, &r0, &r1);
+    each_chunk(sums, [&](long j, long r0, long r1) {
       double* s0 = sums.of(j, 0);
       double* s1 = sums.of(j, 1);
       for (long r = r0; r < r1; r++) {
@@ -149,7 +152,7 @@ void batch_norm_backward(long rows, int c, const float* dy, const float* x, cons
           s1[k] += g * (double(xr[k]) - double(mean[k]));
         }
       }
-    }
+    });
 #pragma omp single
     {
       sums.total(0, sd.data());
