@@ -53,7 +53,7 @@ function codeBlockAfter(heading: string): string {
  * with private fields compare by name.
  */
 function signatureCheck(block: string, exported: Set<string>): string {
-  const renamed = block.replace(/^declare (function|class|interface|type) (\w+)/gm, '$1 $2__doc').replace(/^(interface|type) (\w+)/gm, (m, kind: string, name: string) => (name.endsWith('__doc') ? m : `${kind} ${name}__doc`));
+  const renamed = block.replace(/^(?:declare )?(function|class|interface|type) (\w+)/gm, '$1 $2__doc');
   const parsed = ts.createSourceFile('block.ts', renamed, ts.ScriptTarget.ES2022, true);
   const checks: string[] = [];
   const same = (what: string, doc: string, core: string) =>

@@ -82,7 +82,7 @@ export const MAX_NAME_LENGTH = 100;
 
 /** A run's name becomes a folder under runs/: letters, digits, '.', '_' and '-' only, so it cannot climb out of runs/. */
 export function checkRunName(name: string): void {
-  const shown = name.length > 60 ? `${JSON.stringify(name.slice(0, 60))}... (${name.length} characters)` : JSON.stringify(name);
+  const shown = JSON.stringify(name); // the command line shortens a huge echo (shortenEchoes)
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) {
     throw new ConfigError(`/name: ${shown} cannot name a folder under runs/: use letters, digits, '.', '_' and '-' (not starting with '.' or '-'), or give --out`);
   }
