@@ -85,7 +85,14 @@ export const trainConfigSchema: JsonSchema = {
       type: 'number',
       minimum: 0,
       default: 5,
-      description: 'clip the global gradient norm to this value (0 = off)',
+      description: 'clip the gradients to this value (0 = off): their global norm, or every element (gradientClipMode)',
+    },
+    gradientClipMode: {
+      type: 'string',
+      enum: ['norm', 'value'],
+      default: 'norm',
+      description:
+        "'norm': scale the gradients so that their global L2 norm is at most gradientClip (torch clip_grad_norm_, the DARTS code); 'value': clip every gradient element to [-gradientClip, gradientClip] (torch clip_grad_value_, the ABS DARTS shrinking reference)",
     },
     stepsPerEpoch: {
       type: 'integer',
@@ -185,6 +192,12 @@ const dropPolicySchema: JsonSchema = {
         "'global': the `count` lowest-ranked operators of the whole space; 'per-choice': up to `count` per choice",
     },
     count: { type: 'integer', minimum: 1, default: 7, description: 'operators dropped per round' },
+    dropAbsent: {
+      type: 'boolean',
+      default: false,
+      description:
+        "also drop the operator that marks an absent edge in spaces that have one (the DARTS space's 'none'), like any other operator of a choice point with more than one left, as the ABS DARTS reference does; false: such a space keeps it, and an edge's last real operator, out of every drop list",
+    },
   },
 };
 

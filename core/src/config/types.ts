@@ -24,8 +24,10 @@ export interface TrainConfig {
   weightDecayScope?: 'all' | 'weights';
   /** Keep updating parameters off the sampled path (zero gradient: decay and momentum) once they had a gradient (absent = off). */
   offPathUpdates?: boolean;
-  /** Clip the global gradient norm to this value (0 = off). */
+  /** Clip the gradients to this value (0 = off): their global norm, or every element (gradientClipMode). */
   gradientClip: number;
+  /** 'norm': clip the global L2 norm (torch clip_grad_norm_); 'value': clip every element to [-clip, clip] (torch clip_grad_value_). Absent = 'norm'. */
+  gradientClipMode?: GradientClipMode;
   /** Limit the steps of an epoch (0 = a full pass over the training split). */
   stepsPerEpoch: number;
   /** Random crop (padding 4) and horizontal flip. */
@@ -34,9 +36,19 @@ export interface TrainConfig {
   labelSmoothing: number;
 }
 
-export type DropPolicyConfig =
-  | { kind: 'global'; count: number }
-  | { kind: 'per-choice'; count: number };
+export type GradientClipMode = 'norm' | 'value';
+
+export type DropPolicyConfig = { kind: 'global' | 'per-choice'; count: number } & DropPolicyScope;
+
+/** What a drop list may hold besides a space's real operators. */
+export interface DropPolicyScope {
+  /**
+   * Also drop the operator that marks an absent edge in spaces that have one
+   * (the DARTS space's `none`), like any other (absent = false: such a space
+   * keeps it, and an edge's last real operator, out of every drop list).
+   */
+  dropAbsent?: boolean;
+}
 
 export interface ShrinkConfig {
   enabled: boolean;

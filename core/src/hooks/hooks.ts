@@ -1,5 +1,5 @@
 import type { CheckpointSink } from '../checkpoint/checkpointer';
-import type { RunConfig } from '../config/types';
+import type { DropPolicyConfig, RunConfig } from '../config/types';
 import type { Architecture, SearchSpace, Supernet } from '../space/search-space';
 import type { CandidateSet, Operator } from '../space/candidates';
 
@@ -110,6 +110,8 @@ export interface RunEndInfo {
 export interface ShrinkDecisionContext {
   round: number;
   candidates: CandidateSet;
+  /** The run's drop policy (absent where no run set one): a space reads what it may let drop from it. */
+  policy?: DropPolicyConfig;
 }
 
 /**

@@ -166,7 +166,7 @@ export class Shrinker {
         }
         if (stopped) break;
         if (done()) break;
-        const context = { round: state.round, candidates: state.candidates };
+        const context = { round: state.round, candidates: state.candidates, policy: cfg.policy };
         if (await services.hooks.bail('shouldStopShrinking', context)) break;
         const record = await this.shrinkRound(supernet, trainer, state);
         if (!record) break;
@@ -197,7 +197,7 @@ export class Shrinker {
   ): Promise<(ShrinkRoundRecord & { operatorScores: OperatorScore[]; droppedOperators: Operator[] }) | undefined> {
     const { cfg, services } = this;
     const round = state.round;
-    const context = { round, candidates: state.candidates };
+    const context = { round, candidates: state.candidates, policy: cfg.policy };
     let scores = await this.scoreOperators(supernet, state.candidates, state.base, round);
     scores = await services.hooks.waterfall('onOperatorScores', scores, context);
     let dropped = chooseDrops(cfg.policy, scores, state.candidates);

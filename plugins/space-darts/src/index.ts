@@ -30,11 +30,11 @@ export const plugin = definePlugin<Partial<DartsOptions>>({
   },
   register(container, options) {
     container.register(SEARCH_SPACE, { useValue: new DartsSpace(options) });
-    // ABS: the normal and reduction cells share their shrunk lists; `none` (edge absent) is never dropped
+    // ABS: the normal and reduction cells share their shrunk lists; `none` (edge absent) is dropped only if the policy says so
     if (container.isRegistered(HOOKS, true)) {
       const hooks = container.resolve(HOOKS);
-      hooks.tap('onOperatorScores', NAME, (scores, ctx) => tieCellScores(scores, ctx.candidates), 'post');
-      hooks.tap('onDropList', NAME, (drops, ctx) => mirrorDrops(drops, ctx.candidates), 'post');
+      hooks.tap('onOperatorScores', NAME, (scores, ctx) => tieCellScores(scores, ctx.candidates, ctx.policy?.dropAbsent), 'post');
+      hooks.tap('onDropList', NAME, (drops, ctx) => mirrorDrops(drops, ctx.candidates, ctx.policy?.dropAbsent), 'post');
     }
   },
 });

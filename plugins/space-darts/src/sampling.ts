@@ -2,10 +2,11 @@
  * How the DARTS space samples children, derives the final one, and keeps the
  * normal and reduction cells on the same candidate lists while ABS shrinks.
  *
- * `none` is the "edge absent" marker of this space, not an operator ABS
- * ranks: a child has exactly two inputs per node (the other edges `none`),
- * and the space's shrink hooks keep `none` and the last real operator of
- * every edge out of the drop lists.
+ * `none` is the "edge absent" marker of this space: a child has exactly two
+ * inputs per node (the other edges `none`), and the space's shrink hooks
+ * keep `none` and the last real operator of every edge out of the drop
+ * lists unless the drop policy's `dropAbsent` lets `none` go like any other
+ * operator (the ABS DARTS reference).
  */
 import { Architecture, CandidateSet, Operator, OperatorScore, Rng } from '@absnas/core';
 import { DARTS_OPS, NUM_EDGES, NUM_INPUTS, NUM_NODES, edgesInto, twinPoint } from './topology';
@@ -97,13 +98,17 @@ export function deriveArchitecture(weights: readonly Float32Array[]): Architectu
 /**
  * The space's onOperatorScores handler: (1) leaves out `none` and the last
  * real operator of an edge (neither may be dropped: a child needs the edge
- * absent or present); (2) gives an operator of a normal-cell edge and the
- * same operator of the same reduction-cell edge their common mean score
- * (weighted by children), so that every drop policy treats them alike and
- * the two cell types keep the same lists.
+ * absent or present), unless `dropAbsent` (the ABS DARTS reference drops any
+ * operator of an edge with more than one left, `none` included); (2) gives
+ * an operator of a normal-cell edge and the same operator of the same
+ * reduction-cell edge their common mean score (weighted by children), so
+ * that every drop policy treats them alike and the two cell types keep the
+ * same lists.
  */
-export function tieCellScores(scores: readonly OperatorScore[], candidates: CandidateSet): OperatorScore[] {
-  const droppable = scores.filter((s) => s.op !== 'none' && realOps(candidates, s.point).length > 1);
+export function tieCellScores(scores: readonly OperatorScore[], candidates: CandidateSet, dropAbsent = false): OperatorScore[] {
+  const droppable = dropAbsent
+    ? scores.filter((s) => candidates.lists[s.point].length > 1)
+    : scores.filter((s) => s.op !== 'none' && realOps(candidates, s.point).length > 1);
   const byKey = new Map(droppable.map((s) => [`${s.point}:${s.op}`, s]));
   return droppable.map((s) => {
     const twin = byKey.get(`${twinPoint(s.point)}:${s.op}`);
@@ -115,16 +120,17 @@ export function tieCellScores(scores: readonly OperatorScore[], candidates: Cand
 }
 
 /**
- * The space's onDropList handler: never `none`, never an edge's last real
- * operator, and whatever is dropped on an edge of one cell type is dropped on
- * the same edge of the other (when it is still there).
+ * The space's onDropList handler: whatever is dropped on an edge of one cell
+ * type is dropped on the same edge of the other (when it is still there);
+ * never `none` and never an edge's last real operator, unless `dropAbsent`,
+ * where only an edge's last operator stays.
  */
-export function mirrorDrops(drops: readonly Operator[], candidates: CandidateSet): Operator[] {
+export function mirrorDrops(drops: readonly Operator[], candidates: CandidateSet, dropAbsent = false): Operator[] {
   const out: Operator[] = [];
   const seen = new Set<string>();
   const add = (o: Operator): void => {
     const key = `${o.point}:${o.op}`;
-    if (o.op === 'none' || seen.has(key) || !candidates.lists[o.point].includes(o.op)) return;
+    if ((o.op === 'none' && !dropAbsent) || seen.has(key) || !candidates.lists[o.point].includes(o.op)) return;
     seen.add(key);
     out.push(o);
   };
@@ -132,12 +138,11 @@ export function mirrorDrops(drops: readonly Operator[], candidates: CandidateSet
     add(d);
     add({ point: twinPoint(d.point), op: d.op });
   }
-  // keep at least one real operator on every edge
-  const left = candidates.lists.map((_, p) => realOps(candidates, p).length);
+  // keep at least one (real, unless dropAbsent) operator on every edge
+  const left = candidates.lists.map((list, p) => (dropAbsent ? list.length : realOps(candidates, p).length));
   return out.filter((o) => {
     if (left[o.point] <= 1) return false;
     left[o.point]--;
     return true;
   });
 }
-
