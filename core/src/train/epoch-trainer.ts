@@ -18,7 +18,7 @@ import type { ParamStore } from '../nn/params';
 import type { RunServices } from '../services/run-services';
 import { Rng } from '../util/rng';
 import { learningRateAt } from './schedule';
-import { Sgd, weightDecayFilter } from './sgd';
+import { Sgd, clipByValue, weightDecayFilter } from './sgd';
 
 export interface EpochStats {
   epoch: number;
@@ -147,6 +147,9 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.data = data;
     this.cfg = cfg;
     this.phase = phase;
+    if (cfg.gradientClipMode !== undefined && cfg.gradientClipMode !== 'norm' && cfg.gradientClipMode !== 'value') {
+      throw new Error(`train.gradientClipMode must be 'norm' or 'value', got ${JSON.stringify(cfg.gradientClipMode)}`);
+    }
     this.sgd = new Sgd({
       momentum: cfg.momentum,
       nesterov: cfg.nesterov,
@@ -322,9 +325,15 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     );
   }
 
-  /** Clip the gradients' global norm and take the SGD step (the map's tensors stay the caller's). */
+  /** Clip the gradients (their global norm, or by value) and take the SGD step (the map's tensors stay the caller's). */
   protected applyGradients(grads: tf.NamedTensorMap, lr: number): void {
-    this.sgd.step(this.store.params, grads, lr, this.cfg.gradientClip);
+    const { gradientClip, gradientClipMode } = this.cfg;
+    if (gradientClipMode === 'value') {
+      clipByValue(grads, gradientClip);
+      this.sgd.step(this.store.params, grads, lr, 0);
+    } else {
+      this.sgd.step(this.store.params, grads, lr, gradientClip);
+    }
   }
 
   /** Add a batch's loss and correct count to the epoch's sums. */

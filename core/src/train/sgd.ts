@@ -164,6 +164,19 @@ function addAll(ts: tf.Tensor[]): tf.Tensor {
 }
 
 /**
+ * Clip every gradient element to [-maxValue, maxValue] (torch's
+ * clip_grad_value_; the map is updated in place, 0 = off).
+ */
+export function clipByValue(grads: tf.NamedTensorMap, maxValue: number): void {
+  if (!(maxValue > 0)) return;
+  for (const n of Object.keys(grads)) {
+    const old = grads[n];
+    grads[n] = tf.clipByValue(old, -maxValue, maxValue);
+    old.dispose();
+  }
+}
+
+/**
  * Scale gradients so that their global L2 norm is at most maxNorm (the map is
  * updated in place). Done on tensors, so no synchronous read stalls the step.
  */
