@@ -32,7 +32,7 @@ export class Conv2d {
   ) {
     const fanIn = (depthwise ? 1 : cin) * kernel * kernel;
     const shape = depthwise ? [kernel, kernel, cin, 1] : [kernel, kernel, cin, cout];
-    this.weight = store.uniformFanIn(`${name}.weight`, shape, fanIn, 'kernel');
+    this.weight = store.convKernel(`${name}.weight`, shape, fanIn);
     if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], fanIn, 'bias');
     this.pad = [[0, 0], [padding, padding], [padding, padding], [0, 0]];
   }
@@ -117,8 +117,8 @@ export class Linear {
   readonly bias?: tf.Variable;
 
   constructor(store: ParamStore, readonly name: string, readonly cin: number, readonly cout: number, withBias = true) {
-    this.weight = store.uniformFanIn(`${name}.weight`, [cin, cout], cin, 'kernel');
-    if (withBias) this.bias = store.uniformFanIn(`${name}.bias`, [cout], cin, 'bias');
+    this.weight = store.linearKernel(`${name}.weight`, [cin, cout], cin);
+    if (withBias) this.bias = store.linearBias(`${name}.bias`, [cout], cin);
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

@@ -12,6 +12,14 @@ export type WeightSnapshot = Map<string, Float32Array>;
 export type ParamRole = 'kernel' | 'bias' | 'norm' | 'other';
 
 /**
+ * How conv and linear layers are initialised: 'pytorch' (PyTorch's defaults:
+ * U(+-1/sqrt(fanIn)) for kernels and biases) or 'kaiming' (the DARTS
+ * shrinking reference of ABS: conv kernels kaiming_uniform_, U(+-sqrt(6/fanIn));
+ * linear kernels N(0, 0.01), linear biases 0).
+ */
+export type InitScheme = 'pytorch' | 'kaiming';
+
+/**
  * Owns the tfjs variables of a supernet: trainable parameters (in creation
  * order, which is the canonical order) and non-trainable buffers such as the
  * batch-norm running statistics. Initialisation draws from a seeded Rng so a
@@ -26,11 +34,35 @@ export class ParamStore {
   /** tfjs variable names are global: prefix them so that supernets can coexist. */
   private readonly prefix = `absnas${++storeCount}/`;
 
-  constructor(private readonly rng: Rng) {}
+  constructor(private readonly rng: Rng, readonly init: InitScheme = 'pytorch') {
+    if (init !== 'pytorch' && init !== 'kaiming') throw new Error(`init must be 'pytorch' or 'kaiming', got ${JSON.stringify(init)}`);
+  }
 
   /** PyTorch's default conv/linear initialisation: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
   uniformFanIn(name: string, shape: number[], fanIn: number, role: ParamRole = 'other'): tf.Variable {
-    const bound = 1 / Math.sqrt(fanIn);
+    return this.uniform(name, shape, 1 / Math.sqrt(fanIn), role);
+  }
+
+  /** A conv kernel by the store's init scheme. */
+  convKernel(name: string, shape: number[], fanIn: number): tf.Variable {
+    return this.init === 'kaiming' ? this.uniform(name, shape, Math.sqrt(6 / fanIn), 'kernel') : this.uniformFanIn(name, shape, fanIn, 'kernel');
+  }
+
+  /** A linear kernel by the store's init scheme. */
+  linearKernel(name: string, shape: number[], fanIn: number): tf.Variable {
+    if (this.init !== 'kaiming') return this.uniformFanIn(name, shape, fanIn, 'kernel');
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = 0.01 * this.rng.normal();
+    return this.addParam(name, tf.tensor(v, shape), 'kernel');
+  }
+
+  /** A linear bias by the store's init scheme. */
+  linearBias(name: string, shape: number[], fanIn: number): tf.Variable {
+    return this.init === 'kaiming' ? this.constant(name, shape, 0, 'bias') : this.uniformFanIn(name, shape, fanIn, 'bias');
+  }
+
+  private uniform(name: string, shape: number[], bound: number, role: ParamRole): tf.Variable {
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     for (let i = 0; i < n; i++) v[i] = (this.rng.next() * 2 - 1) * bound;

@@ -26,6 +26,13 @@ export const plugin = definePlugin<Partial<DartsOptions>>({
       stemMultiplier: int(DEFAULT_OPTIONS.stemMultiplier, 'stem channels = stemMultiplier x C'),
       networkChannels: int(DEFAULT_OPTIONS.networkChannels, 'C of the standalone network that cost() counts and absnas train builds'),
       networkLayers: int(DEFAULT_OPTIONS.networkLayers, 'cells of that standalone network'),
+      init: {
+        type: 'string',
+        enum: ['pytorch', 'kaiming'],
+        default: DEFAULT_OPTIONS.init,
+        description:
+          "initialisation of the supernet's conv and linear layers: 'pytorch' (PyTorch's defaults, U(+-1/sqrt(fan_in))) or 'kaiming' (the ABS DARTS shrinking reference: conv kernels kaiming_uniform_, U(+-sqrt(6/fan_in)); classifier N(0, 0.01), bias 0)",
+      },
     },
   },
   register(container, options) {

@@ -6,7 +6,7 @@
  * average pooling and a linear classifier. Shared by the supernet, the
  * standalone network, the cost counter and the angle layout.
  */
-import { ConfigError, InputSpec } from '@absnas/core';
+import { ConfigError, InitScheme, InputSpec } from '@absnas/core';
 import { MULTIPLIER } from './topology';
 
 export interface DartsOptions {
@@ -20,6 +20,8 @@ export interface DartsOptions {
   networkChannels: number;
   /** Cells of that network (DARTS evaluation: 20). */
   networkLayers: number;
+  /** Initialisation of the supernet's conv and linear layers ('pytorch' defaults, or 'kaiming' as the ABS DARTS reference). */
+  init: InitScheme;
 }
 
 export const DEFAULT_OPTIONS: DartsOptions = {
@@ -28,9 +30,13 @@ export const DEFAULT_OPTIONS: DartsOptions = {
   stemMultiplier: 3,
   networkChannels: 36,
   networkLayers: 20,
+  init: 'pytorch',
 };
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof DartsOptions)[];
+/** The options that are integers >= 1. */
+const COUNT_KEYS = ['channels', 'layers', 'stemMultiplier', 'networkChannels', 'networkLayers'] as const;
+const INIT_SCHEMES: readonly InitScheme[] = ['pytorch', 'kaiming'];
 
 /** Options with defaults applied, validated. */
 export function resolveOptions(options: Partial<DartsOptions> | undefined): DartsOptions {
@@ -41,10 +47,13 @@ export function resolveOptions(options: Partial<DartsOptions> | undefined): Dart
     }
   }
   const o = { ...DEFAULT_OPTIONS, ...given };
-  for (const key of OPTION_KEYS) {
+  for (const key of COUNT_KEYS) {
     if (!Number.isInteger(o[key]) || o[key] < 1) {
       throw new ConfigError(`space-darts: option '${key}' must be an integer >= 1, got ${JSON.stringify(o[key])}`);
     }
+  }
+  if (!INIT_SCHEMES.includes(o.init)) {
+    throw new ConfigError(`space-darts: option 'init' must be one of ${INIT_SCHEMES.join(', ')}, got ${JSON.stringify(o.init)}`);
   }
   return o;
 }

@@ -37,7 +37,7 @@ export class DartsSupernet implements Supernet {
 
   constructor(readonly options: DartsOptions, readonly input: InputSpec, rng: Rng) {
     this.plan = macroPlan(options.channels, options.layers, options.stemMultiplier, input);
-    this.store = new ParamStore(rng);
+    this.store = new ParamStore(rng, options.init);
     this.stemConv = new Conv2d(this.store, names.stemConv, input.channels, this.plan.stemChannels, 3, 1, 1);
     this.stemBn = new BatchNorm(this.store, names.stemBn, this.plan.stemChannels, true);
     this.cells = this.plan.cells.map((p) => new SearchCell(this.store, p));
