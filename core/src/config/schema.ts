@@ -252,6 +252,12 @@ const shrinkSchema: JsonSchema = {
     ),
     maxRounds: { type: 'integer', minimum: 1, default: 50 },
     train: trainConfigSchema,
+    space: {
+      type: 'object',
+      default: {},
+      description:
+        "space options of the shrinking supernet, through the space's withOptions (e.g. { layers: 14, init: 'kaiming' }: the ABS DARTS reference shrinks on a 14-cell supernet and searches on 8 cells); {} = the space as configured",
+    },
   },
 };
 

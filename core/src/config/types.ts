@@ -68,6 +68,8 @@ export interface ShrinkConfig {
   baseWeights?: { takeAfterEpochs: number };
   maxRounds: number;
   train: TrainConfig;
+  /** Space options of the shrinking supernet (e.g. { layers: 14 }; absent or empty: the search's space as configured). */
+  space?: Record<string, unknown>;
 }
 
 export interface DataConfig {

@@ -21,6 +21,8 @@ export interface Assembly {
   container: DependencyContainer;
   hooks: HookBus;
   space: SearchSpace;
+  /** The space of the shrinking supernet: `space` with shrink.space's options (the same choice points). */
+  shrinkSpace: SearchSpace;
   /** Absent when shrinking is disabled. */
   metric?: Metric;
   searcher: Searcher;
@@ -73,5 +75,18 @@ export function assemble(raw: Record<string, unknown>, origin: OriginFn): Assemb
         `is after the first round is scored (epochsBeforeFirstRound ${epochsBeforeFirstRound}): W0 must be taken before the angle is first used`,
     );
   }
-  return { config, container, hooks, space, metric, searcher, plugins };
+  const shrinkSpace = spaceWithOptions(space, config.shrink.space, origin);
+  return { config, container, hooks, space, shrinkSpace, metric, searcher, plugins };
+}
+
+/** The space with shrink.space's options (itself when there are none); a space that cannot take them is a config error. */
+function spaceWithOptions(space: SearchSpace, options: Record<string, unknown> | undefined, origin: OriginFn): SearchSpace {
+  if (!options || Object.keys(options).length === 0) return space;
+  const where = `${displayPath(origin('/shrink/space'))}: /shrink/space`;
+  if (!space.withOptions) throw new ConfigError(`${where}: space '${space.name}' cannot change its options for the shrinking supernet (withOptions)`);
+  try {
+    return space.withOptions(options);
+  } catch (e) {
+    throw new ConfigError(`${where}: ${(e as Error).message}`);
+  }
 }

@@ -105,15 +105,15 @@ async function shrinkPhase(
   phase: RunPhaseState,
   rngs: { supernet: Rng; train: Rng; score: Rng },
 ): Promise<{ shrink?: ShrinkResult; candidates: CandidateSet }> {
-  const { config, hooks, space, metric } = ctx.assembly;
+  const { config, hooks, space, shrinkSpace, metric } = ctx.assembly;
   const { services, data, full } = ctx;
   let candidates = config.shrunkSpace ? readShrunkSpace(config.shrunkSpace, space) : full;
   let shrink: ShrinkResult | undefined;
   if (config.shrink.enabled && metric && phase.phase === 'shrink') {
-    const supernet = space.createSupernet(data.input, rngs.supernet);
-    await hooks.series('onSupernetBuilt', { phase: 'shrink', space, supernet, candidates });
+    const supernet = shrinkSpace.createSupernet(data.input, rngs.supernet);
+    await hooks.series('onSupernetBuilt', { phase: 'shrink', space: shrinkSpace, supernet, candidates });
     const trainer = new SupernetTrainer(supernet, { data, train: config.shrink.train, rng: rngs.train, phase: 'shrink' }, services);
-    const shrinker = new Shrinker({ config: config.shrink, space, metric, data, rng: rngs.score }, services);
+    const shrinker = new Shrinker({ config: config.shrink, space: shrinkSpace, metric, data, rng: rngs.score }, services);
     try {
       shrink = await shrinker.run(supernet, trainer, full);
     } finally {
