@@ -258,6 +258,24 @@ const shrinkSchema: JsonSchema = {
       description:
         "space options of the shrinking supernet, through the space's withOptions (e.g. { layers: 14, init: 'kaiming' }: the ABS DARTS reference shrinks on a 14-cell supernet and searches on 8 cells); {} = the space as configured",
     },
+    warmup: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'a warm-up that grows the supernet cell by cell before the epochs of the rounds (the ABS DARTS reference: from 3 cells, 11 stages of 5 epochs on 14 cells): stages of epochsPerStage epochs, the first on startCells cells, each next on one cell more, the last one cell short of full depth, each with a fresh optimizer and learning-rate schedule; then a fresh optimizer for the rounds, and W0 taken after it (plus baseWeights.takeAfterEpochs). Needs a supernet with progressive depth (space-darts)',
+      properties: {
+        startCells: { type: 'integer', minimum: 0, default: 0, description: 'cells of the first stage (0 = no warm-up)' },
+        epochsPerStage: { type: 'integer', minimum: 1, default: 5, description: 'epochs of every stage' },
+      },
+    },
+    horizonEpochs: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description:
+        'epochs of the learning-rate schedule after the warm-up (0 = through the last round; the ABS DARTS reference decays over 400 epochs and shrinks after 150 + 5 x 20, stopping the decay at minLearningRate)',
+    },
   },
 };
 

@@ -70,6 +70,21 @@ export interface ShrinkConfig {
   train: TrainConfig;
   /** Space options of the shrinking supernet (e.g. { layers: 14 }; absent or empty: the search's space as configured). */
   space?: Record<string, unknown>;
+  /** A warm-up that grows the supernet cell by cell before the epochs of the rounds (absent or startCells 0: none). */
+  warmup?: WarmupConfig;
+  /** Epochs of the learning-rate schedule after the warm-up (absent or 0: through the epochs of the last round). */
+  horizonEpochs?: number;
+}
+
+/**
+ * The ABS DARTS reference's warm-up: stages of `epochsPerStage` epochs, the
+ * first on `startCells` cells, each next one on one cell more, up to one
+ * cell short of full depth; a fresh optimizer and learning-rate schedule per
+ * stage and after the last; W0 is taken after it.
+ */
+export interface WarmupConfig {
+  startCells: number;
+  epochsPerStage: number;
 }
 
 export interface DataConfig {

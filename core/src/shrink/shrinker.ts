@@ -7,6 +7,7 @@ import type { RunServices } from '../services/run-services';
 import { CandidateSet, Operator, operatorKey } from '../space/candidates';
 import { type Architecture, type SearchSpace, type Supernet, trainingPath } from '../space/search-space';
 import type { StepSampler, TrainingParticipant } from '../train/trainer';
+import { ConfigError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { chooseDrops } from './policies';
 
@@ -42,8 +43,20 @@ export interface ShrinkSetup {
 export interface ShrinkTrainer {
   /** Epochs trained so far in the shrinking phase. */
   readonly epochsDone: number;
-  /** Train `epochs` more epochs of a schedule over `horizon` epochs; stops early when a hook asks to. */
+  /** Train `epochs` more epochs of a schedule over `horizon` epochs (counted from scheduleStart); stops early when a hook asks to. */
   train(epochs: number, horizon: number, sampler: StepSampler, participant?: TrainingParticipant): Promise<{ stopped: boolean }>;
+  /** The epoch the learning-rate schedule counts from (a warm-up needs it). */
+  readonly scheduleStart?: number;
+  /** A fresh optimizer and schedule from the current epoch on (a warm-up needs it). */
+  restartOptimizer?(): void;
+}
+
+/** The warm-up's stages, from the config and the supernet's depth (none: 0 epochs). */
+interface WarmupPlan {
+  startCells: number;
+  epochsPerStage: number;
+  stages: number;
+  epochs: number;
 }
 
 /** What the shrinker keeps between rounds (and in checkpoints). */
@@ -93,9 +106,24 @@ export class Shrinker {
     return rounds;
   }
 
+  /** The warm-up's stages on this supernet; a warm-up it cannot run is an error before anything is trained. */
+  warmupPlan(supernet: Supernet, trainer: ShrinkTrainer): WarmupPlan {
+    const startCells = this.cfg.warmup?.startCells ?? 0;
+    const epochsPerStage = this.cfg.warmup?.epochsPerStage ?? 0;
+    if (startCells === 0) return { startCells, epochsPerStage, stages: 0, epochs: 0 };
+    if (!supernet.depth) throw new ConfigError(`shrink.warmup: space '${this.setup.space.name}' has no supernet that grows cell by cell (progressive depth)`);
+    if (!trainer.restartOptimizer) throw new Error('shrink.warmup: the trainer cannot restart its optimizer');
+    const stages = supernet.depth.cells - startCells;
+    if (stages < 1) {
+      throw new ConfigError(`shrink.warmup.startCells ${startCells}: the supernet has ${supernet.depth.cells} cells; the warm-up grows it from fewer`);
+    }
+    return { startCells, epochsPerStage, stages, epochs: stages * epochsPerStage };
+  }
+
   async run(supernet: Supernet, trainer: ShrinkTrainer, start: CandidateSet): Promise<ShrinkResult> {
     const { cfg, setup, services } = this;
-    const horizon = cfg.epochsBeforeFirstRound + cfg.epochsPerRound * Math.max(this.estimateRounds(start) - 1, 0);
+    const warmup = this.warmupPlan(supernet, trainer);
+    const horizon = cfg.horizonEpochs || cfg.epochsBeforeFirstRound + cfg.epochsPerRound * Math.max(this.estimateRounds(start) - 1, 0);
     const state: ShrinkState = {
       round: 1,
       candidates: start,
@@ -141,7 +169,7 @@ export class Shrinker {
         : `ABS: space of ${state.candidates.size()} children, threshold ${cfg.threshold}`,
     );
     // W0 after a warm-up (DARTS reference): training pauses at that epoch to take it
-    const baseAt = cfg.baseWeights?.takeAfterEpochs ?? 0;
+    const baseAt = warmup.epochs + (cfg.baseWeights?.takeAfterEpochs ?? 0);
     const takeBaseIfDue = async (): Promise<void> => {
       if (state.baseEpoch >= baseAt || trainer.epochsDone < baseAt) return;
       state.base = await supernet.store.read();
@@ -152,11 +180,11 @@ export class Shrinker {
     try {
       // Driven by (round, epochs trained), so a resumed run picks up where it stopped.
       const done = (): boolean => state.candidates.size() <= cfg.threshold || state.round > cfg.maxRounds;
-      let stopped = false;
+      let { stopped } = await this.warmUp(supernet, trainer, warmup, sampler, participant);
       for (;;) {
-        // no training after the last round; the warm-up always runs
-        if (state.round > 1 && done()) break;
-        const target = cfg.epochsBeforeFirstRound + (state.round - 1) * cfg.epochsPerRound;
+        // no training after the last round; the epochs before the first round always run
+        if (stopped || (state.round > 1 && done())) break;
+        const target = warmup.epochs + cfg.epochsBeforeFirstRound + (state.round - 1) * cfg.epochsPerRound;
         for (;;) {
           // also on resuming from the checkpoint of the warm-up's last epoch, saved before W0 was taken
           await takeBaseIfDue();
@@ -187,6 +215,37 @@ export class Shrinker {
       participation?.dispose?.();
     }
     return { candidates: state.candidates, rounds: state.rounds, epochs: trainer.epochsDone };
+  }
+
+  /**
+   * The warm-up (when configured): stage k on startCells + k cells, each with
+   * a fresh optimizer and a schedule over its own epochs; then full depth and
+   * a fresh optimizer for the rounds. Driven by the epochs trained, so a
+   * resumed run continues the stage it stopped in (its optimizer restored).
+   */
+  private async warmUp(
+    supernet: Supernet,
+    trainer: ShrinkTrainer,
+    plan: WarmupPlan,
+    sampler: StepSampler,
+    participant?: TrainingParticipant,
+  ): Promise<{ stopped: boolean }> {
+    const depth = supernet.depth;
+    if (plan.epochs === 0 || !depth || !trainer.restartOptimizer) return { stopped: false };
+    let stopped = false;
+    while (!stopped && trainer.epochsDone < plan.epochs) {
+      const stage = Math.floor(trainer.epochsDone / plan.epochsPerStage);
+      const first = stage * plan.epochsPerStage;
+      depth.setActive(plan.startCells + stage);
+      if (trainer.scheduleStart !== first) trainer.restartOptimizer();
+      if (trainer.epochsDone === first) {
+        this.services.progress.log(`ABS warm-up: stage ${stage + 1}/${plan.stages} on ${plan.startCells + stage} of ${depth.cells} cells`);
+      }
+      ({ stopped } = await trainer.train(first + plan.epochsPerStage - trainer.epochsDone, plan.epochsPerStage, sampler, participant));
+    }
+    depth.setActive(depth.cells);
+    if (!stopped && trainer.scheduleStart !== plan.epochs) trainer.restartOptimizer();
+    return { stopped };
   }
 
   /** Score, drop, record: one round. Returns undefined when there is nothing to drop. */

@@ -110,6 +110,13 @@ export interface Supernet {
   paramsOfMixture?(ops: readonly (readonly string[])[]): string[];
   /** Reset the running statistics of every batch norm (before recalibration). */
   resetBatchNormStats(): void;
+  /**
+   * Progressive depth, for a warm-up that grows the supernet cell by cell
+   * (shrink.warmup; the ABS DARTS reference): the cells at full depth, and
+   * running only `count` of them, placed as the space inserts them
+   * (`cells`: all). Supernets without it cannot be warmed up so.
+   */
+  readonly depth?: { readonly cells: number; setActive(count: number): void };
   dispose(): void;
 }
 

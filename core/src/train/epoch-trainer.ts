@@ -127,6 +127,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   epochsDone = 0;
   /** Steps already done in the current (unfinished) epoch. */
   protected stepInEpoch = 0;
+  /** The epoch the learning-rate schedule counts from: 0, or where restartOptimizer was last called. */
+  scheduleStart = 0;
   protected lossSum = 0;
   protected correctSum = 0;
   protected seen = 0;
@@ -175,7 +177,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
   async capture(): Promise<{ state: LoopState & Record<string, unknown>; tensors: Map<string, Float32Array> }> {
     const { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed } = this;
     const touched = this.cfg.offPathUpdates ? { touched: this.sgd.touchedNames() } : {};
-    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, epochStats: this.epochStats, ...touched, ...this.captureOwn() };
+    const scheduleStart = this.scheduleStart;
+    const state = { epochsDone, stepInEpoch, lossSum, correctSum, seen, seed, scheduleStart, epochStats: this.epochStats, ...touched, ...this.captureOwn() };
     const [velocity, params, buffers] = await Promise.all([this.sgd.readState(), this.store.read(), this.store.readBuffers()]);
     const tensors = new Map<string, Float32Array>();
     for (const [name, data] of Object.entries(velocity)) tensors.set(`velocity/${name}`, data);
@@ -192,6 +195,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.correctSum = s.correctSum;
     this.seen = s.seen;
     this.seed = s.seed;
+    this.scheduleStart = typeof s.scheduleStart === 'number' ? s.scheduleStart : 0;
     // checkpoints written before the history was kept hold none
     this.epochStats = Array.isArray(s.epochStats) ? (s.epochStats as S[]) : [];
     this.restoreOwn(s);
@@ -201,6 +205,18 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     this.store.load(pick('buffers/'), 'buffers');
     this.sgd.setState(Object.fromEntries(pick('velocity/')), this.store.params);
     this.sgd.setTouched(s.touched ?? []);
+  }
+
+  /**
+   * A fresh optimizer from the current epoch on, as a recipe that builds a
+   * new one per stage (the ABS DARTS reference's warm-up): momentum buffers
+   * cleared, and the learning-rate schedule counted from here. Between epochs only.
+   */
+  restartOptimizer(): void {
+    if (this.stepInEpoch > 0) throw new Error(`${this.phase}: the optimizer can only restart between epochs (step ${this.stepInEpoch} of epoch ${this.epochsDone + 1})`);
+    this.sgd.dispose();
+    this.sgd.setTouched([]);
+    this.scheduleStart = this.epochsDone;
   }
 
   dispose(): void {
@@ -286,7 +302,7 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     }
     check?.();
     const epoch = this.epochsDone;
-    const lr = learningRateAt(this.cfg, epoch / Math.max(horizonEpochs, 1));
+    const lr = learningRateAt(this.cfg, (epoch - this.scheduleStart) / Math.max(horizonEpochs, 1));
     const task = this.services.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
     if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
     for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {

@@ -134,3 +134,37 @@ export const names = {
   classifier: 'classifier',
   auxiliary: 'auxiliary',
 };
+
+/**
+ * The cells that run when only `count` of `layers` are active, in network
+ * order: how the ABS DARTS reference grows its supernet during the warm-up
+ * (super_model.py, insert_layer). It starts from the first normal cell and
+ * the two reduction cells, then inserts normal cells one at a time at the
+ * end of one of the three groups (before the first reduction, between them,
+ * after the second): before, when the three are equally long; else between,
+ * when it is shorter than before; else after. A full group is skipped (the
+ * reference's groups are equal at full depth; this layout's may differ by one).
+ */
+export function activeCells(layers: number, count: number): number[] {
+  const r1 = Math.floor(layers / 3);
+  const r2 = Math.floor((2 * layers) / 3);
+  const starts = [0, r1 + 1, r2 + 1];
+  const capacity = [r1, r2 - r1 - 1, layers - r2 - 1];
+  const filled = [Math.min(1, capacity[0]), 0, 0];
+  const least = 2 + filled[0];
+  if (layers < 3 || !Number.isInteger(count) || count < least || count > layers) {
+    throw new ConfigError(`space-darts: ${count} active cells of ${layers}: expected an integer from ${least} to ${layers} (layers >= 3)`);
+  }
+  while (2 + filled[0] + filled[1] + filled[2] < count) {
+    const [f, m, b] = filled;
+    let group = f === m && m === b ? 0 : m < f ? 1 : b < m ? 2 : 0;
+    if (filled[group] >= capacity[group]) group = [1, 2, 0].find((g) => filled[g] < capacity[g]) as number;
+    filled[group]++;
+  }
+  const cells: number[] = [];
+  for (let g = 0; g < 3; g++) {
+    for (let k = 0; k < filled[g]; k++) cells.push(starts[g] + k);
+    if (g < 2) cells.push(g === 0 ? r1 : r2);
+  }
+  return cells;
+}

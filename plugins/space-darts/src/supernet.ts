@@ -24,8 +24,15 @@ import {
 } from '@absnas/core';
 import { Maybe, SearchCell } from './cell';
 import { validateArchitecture } from './genotype';
-import { DartsOptions, MacroPlan, macroPlan, names } from './macro';
-import { DARTS_OPS, EDGES, NUM_EDGES } from './topology';
+import { DartsOptions, MacroPlan, activeCells, macroPlan, names } from './macro';
+import { DARTS_OPS, EDGES, MULTIPLIER, NUM_EDGES } from './topology';
+
+/** Where an active cell reads its two inputs: the output of a cell, or the stem (-1). */
+interface CellWiring {
+  cell: number;
+  s0: number;
+  s1: number;
+}
 
 export class DartsSupernet implements Supernet {
   readonly store: ParamStore;
@@ -34,6 +41,15 @@ export class DartsSupernet implements Supernet {
   readonly stemBn: BatchNorm;
   readonly cells: SearchCell[];
   readonly classifier: Linear;
+  /** The cells that run and what they read (all of them, each reading the two before it, unless `depth` says fewer). */
+  private wiring: CellWiring[];
+  /** Progressive depth, for the ABS DARTS reference's warm-up (see activeCells). */
+  readonly depth = {
+    cells: 0,
+    setActive: (count: number): void => {
+      this.wiring = this.wire(activeCells(this.plan.cells.length, count));
+    },
+  };
 
   constructor(readonly options: DartsOptions, readonly input: InputSpec, rng: Rng) {
     this.plan = macroPlan(options.channels, options.layers, options.stemMultiplier, input);
@@ -42,6 +58,8 @@ export class DartsSupernet implements Supernet {
     this.stemBn = new BatchNorm(this.store, names.stemBn, this.plan.stemChannels, true);
     this.cells = this.plan.cells.map((p) => new SearchCell(this.store, p));
     this.classifier = new Linear(this.store, names.classifier, this.plan.finalChannels, input.numClasses, true);
+    this.depth.cells = this.plan.cells.length;
+    this.wiring = this.wire(this.plan.cells.map((c) => c.index));
   }
 
   forward(x: tf.Tensor4D, arch: Architecture, mode: ForwardMode): tf.Tensor2D {
@@ -103,33 +121,55 @@ export class DartsSupernet implements Supernet {
   }
 
   private run(x: tf.Tensor4D, mode: ForwardMode, cellForward: (cell: SearchCell, s0: Maybe, s1: Maybe) => Maybe): tf.Tensor2D {
-    const stem = this.stemBn.apply(this.stemConv.apply(x), mode);
-    let s0: Maybe = stem;
-    let s1: Maybe = stem;
-    for (const cell of this.cells) [s0, s1] = [s1, cellForward(cell, s0, s1)];
-    const pooled = s1 ? globalAvgPool(s1) : (tf.zeros([x.shape[0], this.plan.finalChannels]) as tf.Tensor2D);
+    const out = new Map<number, Maybe>([[-1, this.stemBn.apply(this.stemConv.apply(x), mode)]]);
+    for (const w of this.wiring) out.set(w.cell, cellForward(this.cells[w.cell], out.get(w.s0) as Maybe, out.get(w.s1) as Maybe));
+    const last = out.get(this.wiring[this.wiring.length - 1].cell) as Maybe;
+    const pooled = last ? globalAvgPool(last) : (tf.zeros([x.shape[0], this.plan.finalChannels]) as tf.Tensor2D);
     return this.classifier.apply(pooled);
   }
 
   /**
    * The parameters a forward pass computes with (a superset of those that
-   * receive a gradient): stem and classifier, and in every cell the
+   * receive a gradient): stem and classifier, and in every active cell the
    * preprocessing of existing inputs and the listed operators on edges
    * leaving existing nodes. In the store's canonical order.
    */
   private usedParams(ops: readonly (readonly string[])[]): string[] {
     const used = new Set<string>([`${names.stemConv}.weight`, `${names.stemBn}.gamma`, `${names.stemBn}.beta`]);
-    let in0 = true;
-    let in1 = true;
-    for (const cell of this.cells) {
+    const exists = new Map<number, boolean>([[-1, true]]);
+    for (const w of this.wiring) {
+      const cell = this.cells[w.cell];
       const offset = cell.plan.reduction ? NUM_EDGES : 0;
-      const { params, out } = cell.usedParams(in0, in1, ops.slice(offset, offset + NUM_EDGES));
+      const { params, out } = cell.usedParams(exists.get(w.s0) as boolean, exists.get(w.s1) as boolean, ops.slice(offset, offset + NUM_EDGES));
       for (const n of params) used.add(n);
-      [in0, in1] = [in1, out];
+      exists.set(w.cell, out);
     }
     used.add(`${names.classifier}.weight`);
     used.add(`${names.classifier}.bias`);
     return [...this.store.params.keys()].filter((n) => used.has(n));
+  }
+
+  /**
+   * The inputs of the given cells (ascending) when only they run: each reads
+   * the outputs of the two active cells before it (or the stem); a cell whose
+   * first input does not have the channels and size its preprocessing was
+   * built for reads its second input twice, as the reference's reduction
+   * cells do while the supernet grows. At full depth: the plan's wiring.
+   */
+  private wire(active: readonly number[]): CellWiring[] {
+    const shape = (src: number): { c: number; h: number } =>
+      src < 0 ? { c: this.plan.stemChannels, h: this.input.height } : { c: MULTIPLIER * this.plan.cells[src].c, h: this.plan.cells[src].outHeight };
+    let [s0, s1] = [-1, -1];
+    return active.map((i) => {
+      const p = this.plan.cells[i];
+      const fits = (src: number, c: number, h: number): boolean => shape(src).c === c && shape(src).h === h;
+      if (!fits(s1, p.cPrev, p.inHeight)) throw new Error(`darts supernet: cell ${i} cannot run after cell ${s1} (progressive depth)`);
+      const first = p.reductionPrev ? 2 * p.inHeight : p.inHeight;
+      const w = { cell: i, s0: fits(s0, p.cPrevPrev, first) ? s0 : s1, s1 };
+      if (!fits(w.s0, p.cPrevPrev, first)) throw new Error(`darts supernet: cell ${i} cannot read cell ${s0} (progressive depth)`);
+      [s0, s1] = [s1, i];
+      return w;
+    });
   }
 
   private checkInput(x: tf.Tensor4D): void {
