@@ -33,6 +33,13 @@ export const plugin = definePlugin<Partial<DartsOptions>>({
         description:
           "initialisation of the supernet's conv and linear layers: 'pytorch' (PyTorch's defaults, U(+-1/sqrt(fan_in))) or 'kaiming' (the ABS DARTS shrinking reference: conv kernels kaiming_uniform_, U(+-sqrt(6/fan_in)); classifier N(0, 0.01), bias 0)",
       },
+      sampling: {
+        type: 'string',
+        enum: ['pairs', 'check-cand'],
+        default: DEFAULT_OPTIONS.sampling,
+        description:
+          "how a child (for training and scoring) draws its cell, copied to both cell types: 'pairs' (every node takes two inputs uniform over the pairs of edges with a real operator left, each a uniform real operator; an operator scored is held inside that rule) or 'check-cand' (the ABS DARTS reference: every edge draws a uniform op of its list, then every node is made to have exactly two non-none inputs, an edge turning absent even where 'none' was dropped; the scored operator is set afterwards)",
+      },
     },
   },
   register(container, options) {

@@ -22,7 +22,12 @@ export interface DartsOptions {
   networkLayers: number;
   /** Initialisation of the supernet's conv and linear layers ('pytorch' defaults, or 'kaiming' as the ABS DARTS reference). */
   init: InitScheme;
+  /** How a child's cell is drawn (see sampling.ts): uniform input pairs, or the ABS DARTS reference's check_cand rule. */
+  sampling: DartsSampling;
 }
+
+export type DartsSampling = 'pairs' | 'check-cand';
+const SAMPLING_RULES: readonly DartsSampling[] = ['pairs', 'check-cand'];
 
 export const DEFAULT_OPTIONS: DartsOptions = {
   channels: 16,
@@ -31,6 +36,7 @@ export const DEFAULT_OPTIONS: DartsOptions = {
   networkChannels: 36,
   networkLayers: 20,
   init: 'pytorch',
+  sampling: 'pairs',
 };
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof DartsOptions)[];
@@ -54,6 +60,9 @@ export function resolveOptions(options: Partial<DartsOptions> | undefined): Dart
   }
   if (!INIT_SCHEMES.includes(o.init)) {
     throw new ConfigError(`space-darts: option 'init' must be one of ${INIT_SCHEMES.join(', ')}, got ${JSON.stringify(o.init)}`);
+  }
+  if (!SAMPLING_RULES.includes(o.sampling)) {
+    throw new ConfigError(`space-darts: option 'sampling' must be one of ${SAMPLING_RULES.join(', ')}, got ${JSON.stringify(o.sampling)}`);
   }
   return o;
 }

@@ -9,6 +9,7 @@
  * operator (the ABS DARTS reference).
  */
 import { Architecture, CandidateSet, Operator, OperatorScore, Rng } from '@absnas/core';
+import type { DartsSampling } from './macro';
 import { DARTS_OPS, NUM_EDGES, NUM_INPUTS, NUM_NODES, edgesInto, twinPoint } from './topology';
 
 /** The kept real (non-`none`) operators of choice point `p`. */
@@ -25,7 +26,7 @@ function realOps(candidates: CandidateSet, p: number): string[] {
  * cell and an op) is held: a real op makes the edge an input, `none` keeps
  * it out.
  */
-function sampleCell(candidates: CandidateSet, offset: number, rng: Rng, fixed?: { edge: number; op: string }): string[] {
+function samplePairsCell(candidates: CandidateSet, offset: number, rng: Rng, fixed?: { edge: number; op: string }): string[] {
   const ops: string[] = Array(NUM_EDGES).fill('none');
   for (let to = NUM_INPUTS; to < NUM_NODES; to++) {
     const edges = edgesInto(to);
@@ -41,6 +42,41 @@ function sampleCell(candidates: CandidateSet, offset: number, rng: Rng, fixed?: 
   return ops;
 }
 
+/** A uniform `k`-subset of `items` (numpy's choice without replacement). */
+function chooseSome<T>(rng: Rng, items: readonly T[], k: number): T[] {
+  return rng.shuffle([...items]).slice(0, k);
+}
+
+/**
+ * One cell by the ABS DARTS reference (check_cand of utils/nas_utils.py):
+ * every edge draws a uniform op of its list; then every node with j + 2
+ * input edges (j = 0..3) is made to have exactly j `none` ones: too few,
+ * and uniform ones of its other edges become `none` (even where `none` was
+ * dropped from the list: the edge is then absent from the child); too many,
+ * and uniform ones of its `none` edges draw a uniform real op of their list
+ * (when one is left). `fixed` is set after that, as the reference sets the
+ * operator it scores: a node may then have one input or three.
+ */
+function sampleCellCheckCand(candidates: CandidateSet, offset: number, rng: Rng, fixed?: { edge: number; op: string }): string[] {
+  const ops = Array.from({ length: NUM_EDGES }, (_, i) => rng.pick(candidates.lists[offset + i]));
+  for (let to = NUM_INPUTS; to < NUM_NODES; to++) {
+    const edges = edgesInto(to);
+    const absent = edges.length - 2;
+    const nones = edges.filter((i) => ops[i] === 'none');
+    if (nones.length < absent) {
+      const present = edges.filter((i) => ops[i] !== 'none');
+      for (const i of chooseSome(rng, present, absent - nones.length)) ops[i] = 'none';
+    } else if (nones.length > absent) {
+      for (const i of chooseSome(rng, nones, nones.length - absent)) {
+        const real = realOps(candidates, offset + i);
+        if (real.length > 0) ops[i] = rng.pick(real);
+      }
+    }
+  }
+  if (fixed) ops[fixed.edge] = fixed.op;
+  return ops;
+}
+
 /** Whether the normal and reduction cells keep the same candidates on every edge. */
 export function listsShared(candidates: CandidateSet): boolean {
   for (let i = 0; i < NUM_EDGES; i++) {
@@ -51,11 +87,14 @@ export function listsShared(candidates: CandidateSet): boolean {
 
 /**
  * A child for ABS scoring and single-path training, as the ABS reference:
- * one random cell copied to both cell types, with exactly two real inputs
- * per node. When the two cell types keep different lists (a candidate set
- * from elsewhere), each cell is drawn on its own.
+ * one random cell copied to both cell types, with two real inputs per node,
+ * drawn by `rule`: 'pairs' (uniform over the pairs of inputs, see
+ * samplePairsCell) or 'check-cand' (the reference's own rule, see
+ * sampleCellCheckCand). When the two cell types keep different lists (a
+ * candidate set from elsewhere), each cell is drawn on its own.
  */
-export function sampleArchitecture(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture {
+export function sampleArchitecture(candidates: CandidateSet, rng: Rng, fixed?: Operator, rule: DartsSampling = 'pairs'): Architecture {
+  const sampleCell = rule === 'check-cand' ? sampleCellCheckCand : samplePairsCell;
   const edge = fixed ? fixed.point % NUM_EDGES : -1;
   const inNormal = fixed !== undefined && fixed.point < NUM_EDGES;
   if (listsShared(candidates)) {

@@ -53,9 +53,9 @@ export class DartsSpace implements SearchSpace {
     return formatArchitecture(arch);
   }
 
-  /** One random cell copied to both cell types, exactly two inputs per node (see sampling.ts). */
+  /** One random cell copied to both cell types, two inputs per node, by the `sampling` rule (see sampling.ts). */
   sample(candidates: CandidateSet, rng: Rng, fixed?: Operator): Architecture {
-    return sampleArchitecture(candidates, rng, fixed);
+    return sampleArchitecture(candidates, rng, fixed, this.options.sampling);
   }
 
   createSupernet(input: InputSpec, rng: Rng): DartsSupernet {
