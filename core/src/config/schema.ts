@@ -235,6 +235,12 @@ const shrinkSchema: JsonSchema = {
       default: 100,
       description: 'children sampled per operator when scores are sampled',
     },
+    shareChildren: {
+      type: 'boolean',
+      default: false,
+      description:
+        'sampled children are shared: every child drawn (each at most once) counts for every operator it holds, and an operator draws only the children it still lacks; its score is the mean over the first childrenPerOperator children holding it (the ABS DARTS reference). false: every operator draws its own childrenPerOperator children, counted for it alone',
+    },
     enumerateUpTo: {
       type: 'integer',
       minimum: 0,

@@ -60,6 +60,8 @@ export interface ShrinkConfig {
   epochsPerRound: number;
   /** Children sampled per operator when scores are sampled. */
   childrenPerOperator: number;
+  /** Sampled children count for every operator they hold, each child drawn once (the ABS DARTS reference); absent = false. */
+  shareChildren?: boolean;
   /** Score every child when the space has at most this many (NB201: all 15,625). */
   enumerateUpTo: number;
   /** Re-take the base weights W0 once, after more than this many operators were dropped (0 = never). */

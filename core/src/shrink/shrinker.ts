@@ -324,6 +324,21 @@ export class Shrinker {
           task.tick();
         }
         task.done();
+      } else if (cfg.shareChildren) {
+        const children = this.sharedChildren(candidates, ops, Rng.derive(this.seed, 'sample', round));
+        const task = services.progress.start(`scoring ${children.length} children (${setup.metric.name})`, children.length);
+        for (const arch of children) {
+          const score = await scorer.score(arch);
+          arch.forEach((op, point) => {
+            const s = sums.get(operatorKey({ point, op }));
+            if (s && s.n < cfg.childrenPerOperator) {
+              s.sum += score;
+              s.n++;
+            }
+          });
+          task.tick();
+        }
+        task.done();
       } else {
         const rng = Rng.derive(this.seed, 'sample', round);
         const cache = new Map<string, number>();
@@ -350,6 +365,36 @@ export class Shrinker {
       const s = sums.get(operatorKey(o)) as { sum: number; n: number };
       return { ...o, score: s.n > 0 ? s.sum / s.n : -Infinity, children: s.n };
     });
+  }
+
+  /**
+   * The children of shared scoring, in the order drawn, each at most once:
+   * operator by operator, the children it still lacks (childrenPerOperator
+   * less those drawn so far that hold it), each with it held; at most 100
+   * draws per child wanted, as the reference (shrinking.py get_random_extend).
+   */
+  private sharedChildren(candidates: CandidateSet, ops: readonly Operator[], rng: Rng): Architecture[] {
+    const per = this.cfg.childrenPerOperator;
+    const held = new Map<string, number>(ops.map((o) => [operatorKey(o), 0]));
+    const drawn = new Set<string>();
+    const children: Architecture[] = [];
+    for (const op of ops) {
+      const need = per - (held.get(operatorKey(op)) as number);
+      for (let got = 0, tries = need * 100; got < need && tries > 0; tries--) {
+        const arch = this.setup.space.sample(candidates, rng, op);
+        const key = arch.join('|');
+        if (drawn.has(key)) continue;
+        drawn.add(key);
+        children.push(arch);
+        got++;
+        arch.forEach((o, point) => {
+          const k = operatorKey({ point, op: o });
+          const n = held.get(k);
+          if (n !== undefined) held.set(k, n + 1);
+        });
+      }
+    }
+    return children;
   }
 
   private record(

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkConfig, TrainConfig } from '../../src/config/types';
+import { validateCoreConfig } from '../../src/config/validate';
 import { loadSynthetic } from '../../src/data/synthetic';
 import { HookBus } from '../../src/hooks/hooks';
 import { Metric } from '../../src/metric/metric';
@@ -130,6 +131,39 @@ describe('Shrinker', () => {
       expect(inPoint(sampled)).toEqual(inPoint(exact));
     }
     expect(exact.every((s) => s.children === 625 / 5 * 1)).toBe(true);
+  });
+
+  it('shared children: each drawn once, counted for every operator they hold, the first childrenPerOperator of each', async () => {
+    const scored: Architecture[] = [];
+    const recording: Metric = {
+      name: 'recording',
+      prepare: async () => ({
+        score: (a: Architecture) => {
+          scored.push(a);
+          return a.reduce((s, op, i) => s + worth(i, op), 0);
+        },
+      }),
+    };
+    const cfg = config({ enumerateUpTo: 10, childrenPerOperator: 50, shareChildren: true });
+    const c = new CandidateSet(points);
+    const scores = await new Shrinker({ config: cfg, space, metric: recording, data, rng: new Rng(1) }, standaloneServices()).scoreOperators(supernet, c, new Map(), 1);
+    const keys = scored.map((a) => a.join('|'));
+    expect(new Set(keys).size).toBe(keys.length);
+    // far fewer than 20 operators x 50: the first operator's children already hold the others
+    expect(scored.length).toBeLessThan(400);
+    expect(scored.length).toBeGreaterThanOrEqual(50);
+    for (const s of scores) {
+      const holding = scored.filter((a) => a[s.point] === s.op).slice(0, 50);
+      expect(s.children).toBe(50);
+      const mean = holding.reduce((sum, a) => sum + a.reduce((t, op, i) => t + worth(i, op), 0), 0) / holding.length;
+      expect(s.score).toBeCloseTo(mean, 12);
+    }
+  });
+
+  it('shareChildren is validated by the config schema', () => {
+    const minimal = { space: { plugin: '@absnas/space-nb201' } };
+    expect(validateCoreConfig(minimal, 'x.json').shrink.shareChildren).toBe(false);
+    expect(() => validateCoreConfig({ ...minimal, shrink: { shareChildren: 'yes' } }, 'x.json')).toThrow(/shareChildren/);
   });
 
   it('a drop-list hook can veto dropping, which ends shrinking', async () => {
