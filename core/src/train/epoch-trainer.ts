@@ -303,7 +303,8 @@ export abstract class EpochTrainer<S extends EpochStats = EpochStats> implements
     check?.();
     const epoch = this.epochsDone;
     const lr = learningRateAt(this.cfg, (epoch - this.scheduleStart) / Math.max(horizonEpochs, 1));
-    const task = this.services.progress.start(`${this.phase} epoch ${epoch + 1}/${horizonEpochs}`, steps);
+    // counted within the schedule: a warm-up stage shows its own epochs
+    const task = this.services.progress.start(`${this.phase} epoch ${epoch - this.scheduleStart + 1}/${horizonEpochs}`, steps);
     if (this.stepInEpoch > 0) task.tick(this.stepInEpoch);
     for (const batch of batches(this.data.train, this.data.input, this.cfg.batchSize, {
       rng: Rng.derive(this.seed, 'order', epoch),
