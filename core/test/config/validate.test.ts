@@ -50,6 +50,7 @@ const TRAIN_DEFAULTS = {
   weightDecayScope: 'all',
   offPathUpdates: false,
   gradientClip: 5,
+  gradientClipMode: 'norm',
   stepsPerEpoch: 0,
   augment: false,
   labelSmoothing: 0,
@@ -85,15 +86,19 @@ describe('validateConfig: defaults', () => {
         enabled: true,
         metric: { plugin: '@absnas/metric-angle', options: {} },
         threshold: 1e6,
-        policy: { kind: 'global', count: 7 },
+        policy: { kind: 'global', count: 7, dropAbsent: false },
         epochsBeforeFirstRound: 1,
         epochsPerRound: 1,
         childrenPerOperator: 100,
+        shareChildren: false,
         enumerateUpTo: 20000,
         retakeBaseAfterDrops: 0,
         baseWeights: { takeAfterEpochs: 0 },
         maxRounds: 50,
         train: TRAIN_DEFAULTS as RunConfig['shrink']['train'],
+        space: {},
+        warmup: { startCells: 0, epochsPerStage: 5 },
+        horizonEpochs: 0,
       },
       search: { plugin: '@absnas/spos', options: {} },
       plugins: [],
@@ -114,7 +119,7 @@ describe('validateConfig: defaults', () => {
     const copy = JSON.parse(JSON.stringify(raw));
     const config = validateCoreConfig(raw, 'x.json');
     expect(raw).toEqual(copy);
-    expect(config.shrink.policy).toEqual({ kind: 'per-choice', count: 7 });
+    expect(config.shrink.policy).toEqual({ kind: 'per-choice', count: 7, dropAbsent: false });
     expect(config.shrink.train).toEqual({ ...TRAIN_DEFAULTS, batchSize: 8 });
     expect(config.shrink.metric).toEqual({ plugin: 'm', options: {} });
     expect(config.plugins).toEqual([{ plugin: 'ext', options: {} }]);
@@ -151,8 +156,8 @@ describe('validateConfig: errors name the file, the pointer, what was expected a
   test('typo key', () => {
     expect(presetError({ shrink: { threshhold: 1000 } }, [], 'quickstart.json')).toBe(
       "presets/quickstart.json: /shrink/threshhold: unknown key 'threshhold' (allowed: enabled, metric, threshold, policy, " +
-        'epochsBeforeFirstRound, epochsPerRound, childrenPerOperator, enumerateUpTo, retakeBaseAfterDrops, baseWeights, maxRounds, ' +
-        "train); did you mean 'threshold'?",
+        'epochsBeforeFirstRound, epochsPerRound, childrenPerOperator, shareChildren, enumerateUpTo, retakeBaseAfterDrops, baseWeights, maxRounds, ' +
+        "train, space, warmup, horizonEpochs); did you mean 'threshold'?",
     );
   });
 
@@ -239,7 +244,7 @@ describe('validateConfig: errors name the file, the pointer, what was expected a
   test('errors from --set name the override', () => {
     expect(presetError({}, ['seed=abc'])).toBe('--set seed=abc: /seed: expected integer, got string "abc"');
     expect(presetError({}, ['shrink.policy={"kind":"per-choice","cnt":2}'])).toBe(
-      `--set shrink.policy={"kind":"per-choice","cnt":2}: /shrink/policy/cnt: unknown key 'cnt' (allowed: kind, count)`,
+      `--set shrink.policy={"kind":"per-choice","cnt":2}: /shrink/policy/cnt: unknown key 'cnt' (allowed: kind, count, dropAbsent)`,
     );
     expect(presetError({ seed: 'abc' }, ['name=ok'])).toBe('presets/x.json: /seed: expected integer, got string "abc"');
   });
