@@ -180,6 +180,52 @@ describe('the shrinker warm-up', () => {
     supernet.dispose();
   });
 
+  it('a resumed run continues the stage it stopped in, its optimizer as restored', async () => {
+    const calls: string[] = [];
+    const supernet = new CountingSupernet();
+    const resumed = (epochsDone: number, scheduleStart: number): ShrinkTrainer & { scheduleStart: number } => ({
+      epochsDone,
+      scheduleStart,
+      async train(epochs: number, horizon: number) {
+        calls.push(`train ${epochs} of ${horizon} at depth ${supernet.depths[supernet.depths.length - 1]}`);
+        (this as { epochsDone: number }).epochsDone += epochs;
+        return { stopped: false };
+      },
+      restartOptimizer() {
+        calls.push(`restart at ${this.epochsDone}`);
+        this.scheduleStart = this.epochsDone;
+      },
+    });
+    const cfg = {
+      threshold: 1e30,
+      policy: { kind: 'per-choice', count: 1 },
+      epochsBeforeFirstRound: 3,
+      epochsPerRound: 1,
+      maxRounds: 50,
+      retakeBaseAfterDrops: 0,
+      warmup: { startCells: 12, epochsPerStage: 5 },
+      horizonEpochs: 0,
+    } as ShrinkConfig;
+    const run = (t: ShrinkTrainer) =>
+      new Shrinker({ config: cfg, space, metric: { name: 'm', prepare: async () => ({ score: () => 0 }) }, data, rng: new Rng(1) }, standaloneServices()).run(
+        supernet,
+        t,
+        new CandidateSet(space.choicePoints),
+      );
+    // stopped in epoch 3 of stage 1 (2 epochs done): no restart, the rest of the stage, then stage 2
+    await run(resumed(2, 0));
+    expect(calls).toEqual(['train 3 of 5 at depth 12', 'restart at 5', 'train 5 of 5 at depth 13', 'restart at 10', 'train 3 of 3 at depth 14']);
+    calls.length = 0;
+    // stopped right after stage 1 ended: stage 2 starts on a fresh optimizer
+    await run(resumed(5, 0));
+    expect(calls).toEqual(['restart at 5', 'train 5 of 5 at depth 13', 'restart at 10', 'train 3 of 3 at depth 14']);
+    calls.length = 0;
+    // stopped after the warm-up and the restart: the rounds' schedule goes on
+    await run(resumed(11, 10));
+    expect(calls).toEqual(['train 2 of 3 at depth 14']);
+    supernet.dispose();
+  });
+
   it('refuses a warm-up the supernet cannot grow, before training', async () => {
     const cfg = { warmup: { startCells: 14, epochsPerStage: 5 } } as ShrinkConfig;
     const shrinker = new Shrinker({ config: cfg, space, metric: { name: 'm', prepare: async () => ({ score: () => 0 }) }, data, rng: new Rng(1) }, standaloneServices());
