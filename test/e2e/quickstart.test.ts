@@ -45,7 +45,7 @@ describe('absnas run (quickstart components, tiny budget)', () => {
   it('records the effective config and events', () => {
     const config = JSON.parse(fs.readFileSync(path.join(dirs[0], 'config.json'), 'utf8'));
     expect(config.data.trainSize).toBe(256);
-    expect(config.shrink.policy).toEqual({ kind: 'global', count: 20 });
+    expect(config.shrink.policy).toEqual({ kind: 'global', count: 20, dropAbsent: false });
     const events = fs.readFileSync(path.join(dirs[0], 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(events[0].event).toBe('runStart');
     expect(events.some((e) => e.event === 'shrinkRound')).toBe(true);

@@ -47,9 +47,9 @@ export function edgeStride(plan: CellPlan, from: number): number {
 export class EdgeOps {
   readonly modules = new Map<string, Module>();
 
-  constructor(store: ParamStore, prefix: (op: string) => string, c: number, readonly stride: number) {
+  constructor(store: ParamStore, prefix: (op: string) => string, c: number, readonly stride: number, affine = false) {
     for (const op of DARTS_OPS) {
-      const m = createOp(store, prefix(op), op, c, stride, true);
+      const m = createOp(store, prefix(op), op, c, stride, true, affine);
       if (m) this.modules.set(op, m);
     }
   }
@@ -98,15 +98,15 @@ export function nodeLiveness(in0: boolean, in1: boolean, edgeOn: (edge: number) 
   return live;
 }
 
-/** A search cell: every operator on every edge, preprocessing with BN without affine parameters. */
+/** A search cell: every operator on every edge, its batch norms without affine parameters (DARTS's search cells) unless `affine`. */
 export class SearchCell {
   readonly pre0: Module;
   readonly pre1: Module;
   readonly edges: EdgeOps[];
 
-  constructor(store: ParamStore, readonly plan: CellPlan) {
-    [this.pre0, this.pre1] = preprocess(store, plan, false);
-    this.edges = EDGES.map((e) => new EdgeOps(store, (op) => names.edgeOp(plan.index, e.id, op), plan.c, edgeStride(plan, e.from)));
+  constructor(store: ParamStore, readonly plan: CellPlan, affine = false) {
+    [this.pre0, this.pre1] = preprocess(store, plan, affine);
+    this.edges = EDGES.map((e) => new EdgeOps(store, (op) => names.edgeOp(plan.index, e.id, op), plan.c, edgeStride(plan, e.from), affine));
   }
 
   /** One child: `ops` holds this cell type's 14 operators. */

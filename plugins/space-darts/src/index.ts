@@ -40,6 +40,12 @@ export const plugin = definePlugin<Partial<DartsOptions>>({
         description:
           "how a child (for training and scoring) draws its cell, copied to both cell types: 'pairs' (every node takes two inputs uniform over the pairs of edges with a real operator left, each a uniform real operator; an operator scored is held inside that rule) or 'check-cand' (the ABS DARTS reference: every edge draws a uniform op of its list, then every node is made to have exactly two non-none inputs, an edge turning absent even where 'none' was dropped; the scored operator is set afterwards)",
       },
+      affine: {
+        type: 'boolean',
+        default: DEFAULT_OPTIONS.affine,
+        description:
+          "batch norms of the search supernet's cells (preprocessing, operators, the BN after pooling) with learnt scale and shift, as the ABS DARTS shrinking reference builds them; false: without, as DARTS's search cells",
+      },
     },
   },
   register(container, options) {

@@ -24,6 +24,8 @@ export interface DartsOptions {
   init: InitScheme;
   /** How a child's cell is drawn (see sampling.ts): uniform input pairs, or the ABS DARTS reference's check_cand rule. */
   sampling: DartsSampling;
+  /** Batch norms of the search cells with affine parameters (the ABS DARTS shrinking reference) or without (DARTS's search cells). */
+  affine: boolean;
 }
 
 export type DartsSampling = 'pairs' | 'check-cand';
@@ -37,6 +39,7 @@ export const DEFAULT_OPTIONS: DartsOptions = {
   networkLayers: 20,
   init: 'pytorch',
   sampling: 'pairs',
+  affine: false,
 };
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof DartsOptions)[];
@@ -61,6 +64,7 @@ export function resolveOptions(options: Partial<DartsOptions> | undefined): Dart
   if (!INIT_SCHEMES.includes(o.init)) {
     throw new ConfigError(`space-darts: option 'init' must be one of ${INIT_SCHEMES.join(', ')}, got ${JSON.stringify(o.init)}`);
   }
+  if (typeof o.affine !== 'boolean') throw new ConfigError(`space-darts: option 'affine' must be true or false, got ${JSON.stringify(o.affine)}`);
   if (!SAMPLING_RULES.includes(o.sampling)) {
     throw new ConfigError(`space-darts: option 'sampling' must be one of ${SAMPLING_RULES.join(', ')}, got ${JSON.stringify(o.sampling)}`);
   }

@@ -235,12 +235,12 @@ export function maxPool3x3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.maxPool(x, 3, stride, 1);
 }
 
-/** Pooling, in the search supernet followed by BN without affine parameters (as DARTS's MixedOp). */
+/** Pooling, in the search supernet followed by BN (without affine parameters, as DARTS's MixedOp, unless `affine`). */
 export class Pool implements Module {
   readonly bn?: BatchNorm;
 
-  constructor(store: ParamStore, readonly name: string, readonly op: string, c: number, readonly stride: number, withBn: boolean) {
-    if (withBn) this.bn = new BatchNorm(store, `${name}.bn`, c, false);
+  constructor(store: ParamStore, readonly name: string, readonly op: string, c: number, readonly stride: number, withBn: boolean, affine = false) {
+    if (withBn) this.bn = new BatchNorm(store, `${name}.bn`, c, affine);
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
@@ -249,7 +249,7 @@ export class Pool implements Module {
   }
 
   paramNames(): string[] {
-    return [];
+    return this.bn ? bnParams(this.bn) : [];
   }
 
   convWeightNames(): string[] {
@@ -281,11 +281,10 @@ export class Identity implements Module {
  * null for `none`. `search`: BN without affine parameters, and BN after
  * pooling (the search supernet); otherwise the standalone network's ops.
  */
-export function createOp(store: ParamStore, name: string, op: string, c: number, stride: number, search: boolean): Module | null {
-  const affine = !search;
+export function createOp(store: ParamStore, name: string, op: string, c: number, stride: number, search: boolean, affine = !search): Module | null {
   if (op === 'none') return null;
   if (op === 'skip_connect') return stride === 1 ? new Identity() : new FactorizedReduce(store, name, c, c, affine);
-  if (isPool(op)) return new Pool(store, name, op, c, stride, search);
+  if (isPool(op)) return new Pool(store, name, op, c, stride, search, affine);
   if (isSepConv(op)) return new SepConv(store, name, c, CONV_KERNEL[op], stride, affine);
   if (isDilConv(op)) return new DilConv(store, name, c, CONV_KERNEL[op], stride, affine);
   throw new Error(`unknown DARTS operator '${op}'`);

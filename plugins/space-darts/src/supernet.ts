@@ -56,7 +56,7 @@ export class DartsSupernet implements Supernet {
     this.store = new ParamStore(rng, options.init);
     this.stemConv = new Conv2d(this.store, names.stemConv, input.channels, this.plan.stemChannels, 3, 1, 1);
     this.stemBn = new BatchNorm(this.store, names.stemBn, this.plan.stemChannels, true);
-    this.cells = this.plan.cells.map((p) => new SearchCell(this.store, p));
+    this.cells = this.plan.cells.map((p) => new SearchCell(this.store, p, options.affine));
     this.classifier = new Linear(this.store, names.classifier, this.plan.finalChannels, input.numClasses, true);
     this.depth.cells = this.plan.cells.length;
     this.wiring = this.wire(this.plan.cells.map((c) => c.index));

@@ -55,3 +55,28 @@ describe("space-darts option 'init'", () => {
     expect(() => new DartsSpace({ init: 'xavier' as 'kaiming' })).toThrow(/option 'init' must be one of pytorch, kaiming, got "xavier"/);
   });
 });
+
+describe("space-darts option 'affine'", () => {
+  it('gives the search cells batch norms with scale and shift, trained on the path that uses them', () => {
+    const arch = Array(28).fill('none');
+    arch[0] = 'max_pool_3x3'; // normal cell, node 2 <- 0
+    arch[1] = 'sep_conv_3x3'; // node 2 <- 1
+    const names = (affine: boolean) => {
+      const net = new DartsSpace({ channels: 2, layers: 3, affine }).createSupernet(INPUT, new Rng(1));
+      const all = [...net.store.params.keys()];
+      const used = net.paramsOf(arch);
+      net.dispose();
+      return { all, used };
+    };
+    const plain = names(false);
+    const affine = names(true);
+    const cellNorms = (l: string[]) => l.filter((n) => /^cells\..*\.(gamma|beta)$/.test(n));
+    expect(cellNorms(plain.all)).toEqual([]);
+    expect(cellNorms(affine.all).length).toBeGreaterThan(100);
+    expect(affine.used).toEqual(expect.arrayContaining(['cells.0.edge.2<-0.max_pool_3x3.bn.gamma', 'cells.0.pre0.bn.beta']));
+    expect(affine.used.some((n) => n.startsWith('cells.0.edge.2<-1.sep_conv_3x3.') && n.endsWith('.gamma'))).toBe(true);
+    // the same conv weights either way: only the norms' parameters are added
+    expect(affine.all.filter((n) => !/\.(gamma|beta)$/.test(n))).toEqual(plain.all.filter((n) => !/\.(gamma|beta)$/.test(n)));
+    expect(() => new DartsSpace({ affine: 'yes' as unknown as boolean })).toThrow(/option 'affine' must be true or false, got "yes"/);
+  });
+});

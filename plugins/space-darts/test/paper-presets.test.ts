@@ -23,7 +23,7 @@ describe("the paper's DARTS-space ABS presets", () => {
     expect(shrink.shareChildren).toBe(true);
     expect(shrink.enumerateUpTo).toBe(0);
     expect(shrink.train).toMatchObject({ gradientClip: 5, gradientClipMode: 'value', labelSmoothing: 0.1, schedule: 'linear', weightDecay: 4e-5, weightDecayScope: 'weights', nesterov: false, momentum: 0.9 });
-    expect((shrinkSpace as unknown as { options: Record<string, unknown> }).options).toMatchObject({ init: 'kaiming', sampling: 'check-cand' });
+    expect((shrinkSpace as unknown as { options: Record<string, unknown> }).options).toMatchObject({ init: 'kaiming', affine: true, sampling: 'check-cand' });
     expect(shrink.warmup?.startCells).toBe(3);
     // the rounds this policy and threshold take on the full DARTS space, and what is left
     const shrinker = new Shrinker({ config: shrink, space: shrinkSpace, metric: { name: 'm', prepare: async () => ({ score: () => 0 }) }, data: undefined as never, rng: new Rng(0) }, standaloneServices());

@@ -32,7 +32,7 @@ describe('ABS + SPOS over the SPOS space (cifar10-spos-abs-mini at a tiny budget
     const { raw, origin } = applyOverrides(preset.raw, TINY, preset.origin);
     const assembly = assemble(raw, origin);
     expect(assembly.space.name).toBe('mobilenet-spos');
-    expect(assembly.config.shrink.policy).toEqual({ kind: 'global', count: 7 });
+    expect(assembly.config.shrink.policy).toEqual({ kind: 'global', count: 7, dropAbsent: false });
     expect(assembly.config.shrink.retakeBaseAfterDrops).toBe(50);
     expect(assembly.config.shrink.train.labelSmoothing).toBe(0.1);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'absnas-mb-spos-'));
