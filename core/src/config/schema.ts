@@ -254,7 +254,7 @@ const shrinkSchema: JsonSchema = {
       description: 're-take the base weights once, after more than this many operators were dropped (0 = never)',
     },
     baseWeights: baseWeightsSchema(
-      'W0 = the weights after this many epochs of shrinking-phase training (0 = the supernet as built; the DARTS reference takes it after a 55-epoch warm-up); at most epochsBeforeFirstRound',
+      'W0 = the weights after this many epochs of shrinking-phase training, counted from the end of shrink.warmup when there is one (0 = the supernet as built, or as the warm-up left it: the DARTS reference takes W0 after its warm-up); at most epochsBeforeFirstRound',
     ),
     maxRounds: { type: 'integer', minimum: 1, default: 50 },
     train: trainConfigSchema,

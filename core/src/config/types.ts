@@ -66,7 +66,7 @@ export interface ShrinkConfig {
   enumerateUpTo: number;
   /** Re-take the base weights W0 once, after more than this many operators were dropped (0 = never). */
   retakeBaseAfterDrops: number;
-  /** When W0 is taken: after `takeAfterEpochs` epochs of shrinking-phase training (0, or absent: as built). */
+  /** When W0 is taken: after `takeAfterEpochs` epochs of shrinking-phase training after the warm-up if any (0, or absent: as built, or as the warm-up left it). */
   baseWeights?: { takeAfterEpochs: number };
   maxRounds: number;
   train: TrainConfig;

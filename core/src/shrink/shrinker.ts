@@ -305,11 +305,12 @@ export class Shrinker {
     });
     const ops = candidates.scorableOperators();
     const sums = new Map<string, { sum: number; n: number }>(ops.map((o) => [operatorKey(o), { sum: 0, n: 0 }]));
-    const add = (arch: Architecture, score: number, only?: Operator): void => {
+    // count a child's score for its operators (only one, if given), up to `cap` children each
+    const add = (arch: Architecture, score: number, only?: Operator, cap = Infinity): void => {
       arch.forEach((op, point) => {
         if (only && (only.point !== point || only.op !== op)) return;
         const s = sums.get(operatorKey({ point, op }));
-        if (s) {
+        if (s && s.n < cap) {
           s.sum += score;
           s.n++;
         }
@@ -328,14 +329,7 @@ export class Shrinker {
         const children = this.sharedChildren(candidates, ops, Rng.derive(this.seed, 'sample', round));
         const task = services.progress.start(`scoring ${children.length} children (${setup.metric.name})`, children.length);
         for (const arch of children) {
-          const score = await scorer.score(arch);
-          arch.forEach((op, point) => {
-            const s = sums.get(operatorKey({ point, op }));
-            if (s && s.n < cfg.childrenPerOperator) {
-              s.sum += score;
-              s.n++;
-            }
-          });
+          add(arch, await scorer.score(arch), undefined, cfg.childrenPerOperator);
           task.tick();
         }
         task.done();
