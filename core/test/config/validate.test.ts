@@ -153,6 +153,19 @@ describe('validateConfig: errors name the file, the pointer, what was expected a
     }
   }
 
+  test('the ABS DARTS reference options: bad values name the key and what was expected', () => {
+    expect(presetError({ shrink: { policy: { kind: 'per-choice', count: 1, dropAbsent: 'yes' } } })).toBe(
+      'presets/x.json: /shrink/policy/dropAbsent: expected boolean, got string "yes"',
+    );
+    expect(presetError({ shrink: { warmup: { startCells: -1 } } })).toBe('presets/x.json: /shrink/warmup/startCells: expected an integer >= 0, got -1');
+    expect(presetError({ shrink: { warmup: { cells: 3 } } })).toMatch(/^presets\/x.json: \/shrink\/warmup\/cells: unknown key 'cells' \(allowed: startCells, epochsPerStage\)/);
+    expect(presetError({ shrink: { horizonEpochs: 1.5 } })).toBe('presets/x.json: /shrink/horizonEpochs: expected integer, got number 1.5');
+    expect(presetError({ shrink: { space: 14 } })).toBe('presets/x.json: /shrink/space: expected object, got number 14');
+    expect(presetError({ shrink: { train: { gradientClipMode: 'elementwise' } } })).toBe(
+      "presets/x.json: /shrink/train/gradientClipMode: expected one of 'norm', 'value', got 'elementwise'",
+    );
+  });
+
   test('typo key', () => {
     expect(presetError({ shrink: { threshhold: 1000 } }, [], 'quickstart.json')).toBe(
       "presets/quickstart.json: /shrink/threshhold: unknown key 'threshhold' (allowed: enabled, metric, threshold, policy, " +

@@ -35,4 +35,13 @@ describe('shrink.space', () => {
     );
     expect(() => assemble(config({ init: 'xavier' }), origin)).toThrow(/\/shrink\/space: space-darts: option 'init' must be one of pytorch, kaiming/);
   });
+
+  it("checks the space's own options by its schema, naming the key", () => {
+    const bad = (options: Record<string, unknown>) => ({ ...config(), space: { plugin: '@absnas/space-darts', options } });
+    expect(() => assemble(bad({ sampling: 'uniform' }), origin)).toThrow(
+      "preset.json: /space/options/sampling: expected one of 'pairs', 'check-cand', got 'uniform' [options of plugin @absnas/space-darts]",
+    );
+    expect(() => assemble(bad({ init: 'xavier' }), origin)).toThrow(/\/space\/options\/init: expected one of 'pytorch', 'kaiming', got 'xavier'/);
+    expect(() => assemble(bad({ affine: 1 }), origin)).toThrow(/\/space\/options\/affine: expected boolean, got number 1/);
+  });
 });
