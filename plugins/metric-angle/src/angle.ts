@@ -50,22 +50,27 @@ export interface AngleOptions {
  */
 export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => SegmentStats, allCut: AllCutMode = 'zero'): number {
   if (layout.allPathsCut && allCut === 'zero') return 0;
-  const total: SegmentStats = { dot: 0, base: 0, current: 0 };
-  for (const seg of layout.segments) {
+  // plain locals and an indexed loop: this runs for every segment of every child
+  let dot = 0;
+  let base = 0;
+  let current = 0;
+  const segments = layout.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
     if ('param' in seg) {
       const s = statsOf(seg.param);
-      total.dot += s.dot;
-      total.base += s.base;
-      total.current += s.current;
+      dot += s.dot;
+      base += s.base;
+      current += s.current;
     } else {
       // a constant pseudo-weight (pooling) is equal in W0 and Wt: norm, no angle
       const sq = seg.constant * seg.constant * seg.size;
-      total.dot += sq;
-      total.base += sq;
-      total.current += sq;
+      dot += sq;
+      base += sq;
+      current += sq;
     }
   }
-  return angleFromStats(total);
+  return angleFromStats({ dot, base, current });
 }
 
 /** ABS's metric: larger angle between V(W0) and V(Wt) = better child. */
