@@ -222,7 +222,7 @@ function main() {
       rounds.push({ absnas: a, torch: t, torchRuns: ts });
       const line =
         w === 'angle'
-          ? `absnas ${fmt(a.seconds, 2)} s, pytorch ${fmt(t.seconds, 2)} s`
+          ? `absnas ${fmt(a.seconds, 2)} s, pytorch ${fmt(t.seconds, 2)} s, ratio ${fmt(t.seconds / a.seconds, 3)} (speed)`
           : `absnas ${a.variants.map((x) => `${fmt(x.imagesPerSecond)} img/s (${variantLabel(x)})`).join(', ')}, pytorch ${ts.map((x) => `${fmt(x.imagesPerSecond)} img/s (${x.threads} thr)`).join(', ')}, ratio ${fmt(a.imagesPerSecond / t.imagesPerSecond, 3)}`;
       console.log(`bench: ${w} round ${r + 1}/${o.rounds}: ${line}`);
     }
@@ -240,6 +240,8 @@ function main() {
     if (w === 'angle') {
       summary.absnasSeconds = median(rounds.map((x) => x.absnas.seconds));
       summary.torchSeconds = median(rounds.map((x) => x.torch.seconds));
+      // speed: the median of the rounds' PyTorch/absnas ratios, like the training workloads' ratio
+      summary.ratio = median(rounds.map((x) => x.torch.seconds / x.absnas.seconds));
       summary.children = last.absnas.children;
     } else {
       summary.absnasImagesPerSecond = median(rounds.map((x) => x.absnas.imagesPerSecond));
@@ -269,7 +271,7 @@ function main() {
   for (const [w, s] of Object.entries(results)) {
     if (w === 'angle') {
       const per = torchThreads.map((n) => `${fmt(median(s.rounds.map((x) => x.torchRuns.find((y) => y.threads === n).seconds)), 2)} s`);
-      console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.torchSeconds / s.absnasSeconds, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
+      console.log(`| ${s.title} | ${fmt(s.absnasSeconds, 2)} s | ${per.join(' | ')} | ${fmt(s.ratio, 3)} (speed) | ${fmt(s.absnasPeakRssMiB, 0)} MiB | ${fmt(s.torchPeakRssMiB, 0)} MiB |`);
     } else {
       const first = s.variants.length > 1 ? `, absnas ${s.variants[0].label}` : '';
       console.log(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../util/rng';
 
 /** Values of named tensors, detached from tfjs (for W0, checkpoints, angles). */
@@ -153,4 +154,29 @@ export async function readTensors(tensors: Iterable<[string, tf.Tensor]>): Promi
   const list = [...tensors];
   const values = await Promise.all(list.map(([, t]) => t.data() as Promise<Float32Array>));
   return new Map(list.map(([name], i) => [name, values[i]]));
+}
+
+/**
+ * Hands the float32 values of each tensor to `visit`, in order, for a reader
+ * that only needs them once (the angle metric's inner products). On wasm,
+ * where the tensor lives on the backend's heap, `values` is a view of that
+ * memory, not a copy: valid only during the call, so `visit` must neither
+ * keep it nor run tfjs ops. Elsewhere they are the copies readTensors reads.
+ * A whole model's weights read by readTensors are as many new buffers, whose
+ * allocation (and the garbage collection that follows) can cost more than
+ * the reader's own work.
+ */
+export async function visitTensorValues(
+  tensors: Iterable<[string, tf.Tensor]>,
+  visit: (name: string, values: Float32Array) => void,
+): Promise<void> {
+  const list = [...tensors];
+  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : undefined;
+  const onHeap = (t: tf.Tensor) => wasm !== undefined && t.dtype === 'float32' && !t.isDisposed && wasm.dataIdMap.has(t.dataId);
+  if (list.every(([, t]) => onHeap(t))) {
+    for (const [name, t] of list) visit(name, (wasm as BackendWasm).typedArrayFromHeap(t) as Float32Array);
+    return;
+  }
+  const values = await readTensors(list);
+  for (const [name] of list) visit(name, values.get(name) as Float32Array);
 }

@@ -80,7 +80,13 @@ export class CandidateSet {
     const idx = this.lists.map(() => 0);
     const n = this.size();
     for (let k = 0; k < n; k++) {
-      yield idx.map((j, i) => this.lists[i][j]);
+      // a loop of pushes, not idx.map: map's result is holey when it runs in
+      // the interpreter and packed once optimized, and that change of shape
+      // sends the optimized code of whoever scores the children back to the
+      // interpreter halfway through
+      const arch: string[] = [];
+      for (let i = 0; i < idx.length; i++) arch.push(this.lists[i][idx[i]]);
+      yield arch;
       for (let i = idx.length - 1; i >= 0; i--) {
         idx[i]++;
         if (idx[i] < this.lists[i].length) break;

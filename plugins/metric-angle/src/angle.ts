@@ -1,4 +1,4 @@
-import { ConfigError, readTensors } from '@absnas/core';
+import { ConfigError, visitTensorValues } from '@absnas/core';
 import type { Architecture, ChildScorer, Metric, MetricContext, WeightLayout } from '@absnas/core';
 
 /** Inner product and squared norms of one weight segment between W0 and Wt. */
@@ -44,28 +44,43 @@ export interface AngleOptions {
 }
 
 /**
+ * Where layoutAngle finds the statistics of a parameter: a function, or a
+ * map that holds every parameter the layouts name (looked up directly, with
+ * no call per segment).
+ */
+export type StatsSource = ((param: string) => SegmentStats) | ReadonlyMap<string, SegmentStats>;
+
+/**
  * The angle of a child from its weight layout, summing per-segment statistics
  * (a segment repeated in the layout counts as often as it appears). The long
  * concatenated vectors are never built.
  */
-export function layoutAngle(layout: WeightLayout, statsOf: (param: string) => SegmentStats, allCut: AllCutMode = 'zero'): number {
+export function layoutAngle(layout: WeightLayout, stats: StatsSource, allCut: AllCutMode = 'zero'): number {
   if (layout.allPathsCut && allCut === 'zero') return 0;
-  const total: SegmentStats = { dot: 0, base: 0, current: 0 };
-  for (const seg of layout.segments) {
+  const statsOf = typeof stats === 'function' ? stats : undefined;
+  const statsMap = typeof stats === 'function' ? undefined : stats;
+  // plain locals and an indexed loop: this runs for every segment of every child
+  let dot = 0;
+  let base = 0;
+  let current = 0;
+  const segments = layout.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
     if ('param' in seg) {
-      const s = statsOf(seg.param);
-      total.dot += s.dot;
-      total.base += s.base;
-      total.current += s.current;
+      const s = statsMap !== undefined ? statsMap.get(seg.param) : (statsOf as (param: string) => SegmentStats)(seg.param);
+      if (s === undefined) throw new Error(`angle metric: parameter '${seg.param}' has no base weights`);
+      dot += s.dot;
+      base += s.base;
+      current += s.current;
     } else {
       // a constant pseudo-weight (pooling) is equal in W0 and Wt: norm, no angle
       const sq = seg.constant * seg.constant * seg.size;
-      total.dot += sq;
-      total.base += sq;
-      total.current += sq;
+      dot += sq;
+      base += sq;
+      current += sq;
     }
   }
-  return angleFromStats(total);
+  return angleFromStats({ dot, base, current });
 }
 
 /** ABS's metric: larger angle between V(W0) and V(Wt) = better child. */
@@ -82,23 +97,17 @@ export class AngleMetric implements Metric {
   }
 
   async prepare(ctx: MetricContext): Promise<ChildScorer> {
-    // Wt of every parameter with a base, read once per round (asynchronously: webgpu in Node reads no other way)
-    const current = await readTensors([...ctx.base.keys()].map((param) => [param, ctx.supernet.store.get(param)]));
-    const cache = new Map<string, SegmentStats>();
-    const statsOf = (param: string): SegmentStats => {
-      let s = cache.get(param);
-      if (!s) {
-        const w0 = ctx.base.get(param);
-        const wt = current.get(param);
-        if (!w0 || !wt) throw new Error(`angle metric: parameter '${param}' has no base weights`);
-        s = segmentStats(w0, wt);
-        cache.set(param, s);
-      }
-      return s;
-    };
+    // the statistics of every parameter with a base, from Wt where it lies (asynchronously:
+    // webgpu in Node reads no other way); each child's angle is then one sum over its layout
+    const stats = new Map<string, SegmentStats>();
+    await visitTensorValues(
+      [...ctx.base.keys()].map((param) => [param, ctx.supernet.store.get(param)]),
+      (param, wt) => stats.set(param, segmentStats(ctx.base.get(param) as Float32Array, wt)),
+    );
+    const allCut = this.options.allCut;
     return {
-      score: (arch: Architecture) => layoutAngle(ctx.space.weightLayout(arch), statsOf, this.options.allCut),
-      dispose: () => cache.clear(),
+      score: (arch: Architecture) => layoutAngle(ctx.space.weightLayout(arch), stats, allCut),
+      dispose: () => stats.clear(),
     };
   }
 }

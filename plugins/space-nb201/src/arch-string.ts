@@ -66,13 +66,15 @@ export function validateArchitecture(arch: Architecture): void {
       }`,
     );
   }
-  arch.forEach((op, i) => {
+  // a plain loop: the angle metric validates every one of the 15,625 children
+  for (let i = 0; i < arch.length; i++) {
+    const op = arch[i];
     if (!(NB201_OPS as readonly string[]).includes(op)) {
       throw new ArchitectureError(
         `unknown operator '${op}' on edge ${EDGES[i].id} (expected one of ${NB201_OPS.join(', ')})`,
       );
     }
-  });
+  }
 }
 
 /** The inverse of parseArchString. */

@@ -11,55 +11,72 @@
 import { Architecture, WeightLayout, WeightSegment } from '@absnas/core';
 import { validateArchitecture } from './arch-string';
 import { NUM_STAGES, Nb201Options, names, stageChannels } from './macro';
-import { EDGES, POOL_KERNEL, isConv, livePaths } from './topology';
+import { EDGES, NB201_OPS, POOL_KERNEL, isConv, livePaths } from './topology';
 
-// A layout is built for each of the 15,625 children when the angle metric
-// scores them all, so its parts are made once and reused (segments are only
-// read): the conv segments of each (cell, edge, operator), the pooling
-// segment of each width and the fixed part. Reused name strings also keep
-// their hash, which the metric's per-parameter lookups need.
-const poolSegments = new Map<number, WeightSegment>();
-const convSegments: Map<string, WeightSegment>[] = [];
-let fixedSegments: WeightSegment[] | undefined;
+/** Index of an (edge, operator) pair in a cell's segment table. */
+const slot = (e: number, op: number): number => e * NB201_OPS.length + op;
+const OP_INDEX = new Map<string, number>(NB201_OPS.map((op, i) => [op, i]));
 
-/** The pseudo-weight of one pooling edge in a cell of `channels` channels. */
-function poolSegment(channels: number): WeightSegment {
-  let seg = poolSegments.get(channels);
-  if (!seg) {
-    seg = { constant: 1 / (POOL_KERNEL * POOL_KERNEL), size: channels * POOL_KERNEL * POOL_KERNEL };
-    poolSegments.set(channels, seg);
-  }
-  return seg;
+/**
+ * The segments a layout is made of, for one macro shape. A layout is built
+ * for each of the 15,625 children when the angle metric scores them all, so
+ * the segments are made once and only referenced from then on (they are only
+ * read): per cell, the segment of every (edge, operator) that adds one (conv
+ * weight or pooling constant; none for `none` and skip), then the fixed part.
+ * Reused name strings also keep their hash, which the metric's
+ * per-parameter lookups need.
+ */
+interface LayoutTables {
+  cells: (WeightSegment | undefined)[][];
+  fixed: WeightSegment[];
 }
 
-/** The segment of the conv weight of operator `op` on edge `e` of cell `cell`. */
-function convSegment(cell: number, e: number, op: string): WeightSegment {
-  const key = cell * EDGES.length + e;
-  let byOp = convSegments[key];
-  if (!byOp) {
-    byOp = new Map();
-    convSegments[key] = byOp;
+const tablesByShape = new Map<string, LayoutTables>();
+// looked up by the options object first: no key string to build per child
+const tablesByOptions = new WeakMap<Nb201Options, LayoutTables>();
+
+function layoutTables(options: Nb201Options): LayoutTables {
+  let tables = tablesByOptions.get(options);
+  if (!tables) {
+    const key = `${options.channels}/${options.cellsPerStage}`;
+    tables = tablesByShape.get(key) ?? buildTables(options);
+    tablesByShape.set(key, tables);
+    tablesByOptions.set(options, tables);
   }
-  let seg = byOp.get(op);
-  if (!seg) {
-    seg = { param: names.edgeConvWeight(cell, EDGES[e].id, op) };
-    byOp.set(op, seg);
-  }
-  return seg;
+  return tables;
+}
+
+function buildTables(options: Nb201Options): LayoutTables {
+  const cells: (WeightSegment | undefined)[][] = [];
+  stageChannels(options).forEach((channels, s) => {
+    const pool: WeightSegment = { constant: 1 / (POOL_KERNEL * POOL_KERNEL), size: channels * POOL_KERNEL * POOL_KERNEL };
+    for (let i = 0; i < options.cellsPerStage; i++) {
+      const cell = s * options.cellsPerStage + i;
+      const table: (WeightSegment | undefined)[] = new Array(EDGES.length * NB201_OPS.length).fill(undefined);
+      EDGES.forEach((edge, e) => {
+        NB201_OPS.forEach((op, k) => {
+          if (isConv(op)) table[slot(e, k)] = { param: names.edgeConvWeight(cell, edge.id, op) };
+          else if (op === 'avg_pool_3x3') table[slot(e, k)] = pool;
+        });
+      });
+      cells.push(table);
+    }
+  });
+  return { cells, fixed: fixedParamNames().map((param) => ({ param })) };
 }
 
 /**
- * What one cell contributes, the same in every cell: for each live path in
- * order, its conv edges (edge index and operator) and pooling edges (-1);
- * skip_connect adds nothing.
+ * What one cell contributes, the same in every cell: the table slots of the
+ * edges of each uncut path in order, leaving out skip_connect (it adds
+ * nothing).
  */
-function cellPlan(arch: Architecture, paths: readonly (readonly number[])[]): { e: number; op: string }[] {
-  const plan: { e: number; op: string }[] = [];
-  for (const path of paths) {
-    for (const e of path) {
-      const op = arch[e];
-      if (isConv(op)) plan.push({ e, op });
-      else if (op === 'avg_pool_3x3') plan.push({ e: -1, op });
+function cellPlan(arch: Architecture, paths: readonly (readonly number[])[]): number[] {
+  const plan: number[] = [];
+  for (let p = 0; p < paths.length; p++) {
+    const path = paths[p];
+    for (let j = 0; j < path.length; j++) {
+      const op = arch[path[j]];
+      if (op !== 'skip_connect') plan.push(slot(path[j], OP_INDEX.get(op) as number));
     }
   }
   return plan;
@@ -81,16 +98,15 @@ export function fixedParamNames(): string[] {
 
 export function nb201WeightLayout(arch: Architecture, options: Nb201Options): WeightLayout {
   validateArchitecture(arch);
+  const { cells, fixed } = layoutTables(options);
   const paths = livePaths(arch);
   const plan = cellPlan(arch, paths);
-  const segments: WeightSegment[] = [];
-  stageChannels(options).forEach((channels, s) => {
-    for (let i = 0; i < options.cellsPerStage; i++) {
-      const cell = s * options.cellsPerStage + i;
-      for (const { e, op } of plan) segments.push(e < 0 ? poolSegment(channels) : convSegment(cell, e, op));
-    }
-  });
-  fixedSegments ??= fixedParamNames().map((param) => ({ param }));
-  for (const seg of fixedSegments) segments.push(seg);
+  const segments: WeightSegment[] = new Array(cells.length * plan.length + fixed.length);
+  let o = 0;
+  for (let c = 0; c < cells.length; c++) {
+    const table = cells[c];
+    for (let i = 0; i < plan.length; i++) segments[o++] = table[plan[i]] as WeightSegment;
+  }
+  for (let i = 0; i < fixed.length; i++) segments[o++] = fixed[i];
   return { segments, allPathsCut: paths.length === 0 };
 }
