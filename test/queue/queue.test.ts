@@ -75,7 +75,8 @@ describe('absnas compare --queue', () => {
     expect(deterministic(path.join(out, 'compare.json'))).toEqual(expected);
     const [job] = await h.allJobs();
     expect(job.processedBy).toBe('b');
-    expect(b.log()).toContain('spos / original / seed 0: done');
+    // the result is on disk before the worker logs the job done: wait for the line, not for the result
+    await until("the worker's done line", () => b.log().includes('spos / original / seed 0: done'));
   });
 
   it('SIGTERM: the worker checkpoints, the job goes back to waiting with no attempt used, and finishes elsewhere', async () => {
