@@ -16,10 +16,12 @@
  * On wasm with absnas's native kernels (native/batch-norm.ts) the same
  * forward pass and closed-form gradient run as one native kernel each, and
  * batchNormTrainUpdating folds the running statistics' update into the
- * forward kernel.
+ * forward kernel. Inside a nested gradient (second order) it is the public
+ * ops alone, without the custom gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import { nativeBatchNormActive, runBatchNormTrain, runBatchNormTrainGrad } from './native/batch-norm';
+import { inNestedGradient } from './second-order-gradients';
 
 export interface BatchNormTrainResult {
   /** the normalised (and, with gamma/beta, scaled and shifted) input */
@@ -187,6 +189,12 @@ function run(
   if (x.rank !== 4) throw new Error(`batchNormTrain: expected an NHWC tensor, got rank ${x.rank}`);
   if ((gamma == null) !== (beta == null)) throw new Error('batchNormTrain: give gamma and beta together, or neither');
   const c = x.shape[3];
+  if (inNestedGradient()) {
+    // its gradient will be differentiated: the public ops, which tfjs differentiates to any order (the
+    // custom gradient's saved statistics would be constants there)
+    const r = OPS.forward(x, gamma, beta, eps, () => undefined);
+    return { y: r.y, stats: [tf.reshape(r.mean!, [c]), tf.reshape(r.variance!, [c])] };
+  }
   const pass = nativeBatchNormActive() ? NATIVE : OPS;
   const { backward } = pass;
   const forward = (xi: tf.Tensor4D, g: tf.Tensor1D | undefined, b: tf.Tensor1D | undefined, e: number, save: tf.GradSaveFunc) =>
