@@ -5,23 +5,26 @@
  *
  * tfjs nests gradients (a gradient computed inside the function of another
  * one is recorded on the outer tape) when every kernel the inner backward
- * pass runs has a gradient. tfjs 4.22 has none for Conv2DBackpropFilter
- * and AvgPoolGrad, and its Conv2DBackpropInput gradient assumes dilation 1.
+ * pass runs has a gradient. tfjs 4.22 has none for the backprop kernels of
+ * depthwise convolutions, Conv2DBackpropFilter and AvgPoolGrad, and its
+ * Conv2DBackpropInput gradient assumes dilation 1.
  * `registerSecondOrderGradients` registers (the registry is global: every
- * backend)
+ * backend), for conv2d and depthwiseConv2d alike:
  *
- * - Conv2DBackpropFilter(x, dy): bilinear in x and dy. With ddw the
- *   gradient arriving at its output: d/dy = conv2d(x, ddw), and d/dx is the
- *   input gradient of conv2d(x, ddw) for dy (Conv2D's own gradient);
- * - Conv2DBackpropInput(dy, filter): d/ddy = conv2d(ddx, filter), d/dfilter
- *   the filter gradient of conv2d(ddx, filter) for dy;
+ * - BackpropFilter(x, dy): bilinear in x and dy. With ddw the gradient
+ *   arriving at its output: d/dy = conv(x, ddw), and d/dx is the input
+ *   gradient of conv(x, ddw) for dy (the convolution's own gradient);
+ * - BackpropInput(dy, filter): d/ddy = conv(ddx, filter), d/dfilter the
+ *   filter gradient of conv(ddx, filter) for dy;
  * - AvgPoolGrad(dy, input): linear in dy, the adjoint of AvgPool, so
  *   d/ddy = avgPool(ddx); the input gives only the shape.
  *
- * Both convolution cases go through Conv2D's registered gradient, so they
- * have its dilation support (conv-gradients.ts). Ops whose gradient is a
- * custom gradient over saved intermediate values (batch norm, log-softmax)
- * take differentiable compositions instead when `inNestedGradient()`.
+ * The convolution cases go through the convolution's registered gradient,
+ * so they have its dilation support (conv-gradients.ts). Ops whose gradient
+ * is a custom gradient over saved intermediate values (batch norm,
+ * log-softmax) take differentiable compositions instead when
+ * `inNestedGradient()`. Not yet twice differentiable: max pooling
+ * (MaxPoolGrad) and ReLU6 (its gradient compares).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -43,51 +46,54 @@ export function inNestedGradient(): boolean {
   return (tf.engine() as unknown as EngineState).state.gradientDepth > 1;
 }
 
-/** Conv2D's gradient (absnas's, with dilations) for input x, filter and output gradient dy. */
-function conv2DGradient(dy: tf.Tensor, x: tf.Tensor, filter: tf.Tensor, attrs: tf.NamedAttrMap): { x: () => tf.Tensor; filter: () => tf.Tensor } {
-  const config = tf.getGradient('Conv2D');
-  if (config == null) throw new Error('tfjs has no gradient registered for Conv2D');
-  const grads = config.gradFunc(dy, [x, filter], { ...attrs, dilations: attrs.dilations ?? 1 });
-  return grads as unknown as { x: () => tf.Tensor; filter: () => tf.Tensor };
+type ConvolutionGradient = { x: () => tf.Tensor; filter: () => tf.Tensor };
+
+/**
+ * The two backprop kernels of a convolution (`forward`: Conv2D or
+ * DepthwiseConv2dNative), differentiated through the convolution itself:
+ * `op` runs it, and its registered gradient (absnas's, with dilations) gives
+ * the other halves.
+ */
+function convolutionConfigs(
+  forward: string,
+  op: (x: tf.Tensor4D, filter: tf.Tensor4D, attrs: tf.NamedAttrMap) => tf.Tensor4D,
+): GradConfig[] {
+  const gradient = (dy: tf.Tensor, x: tf.Tensor, filter: tf.Tensor, attrs: tf.NamedAttrMap): ConvolutionGradient => {
+    const config = tf.getGradient(forward);
+    if (config == null) throw new Error(`tfjs has no gradient registered for ${forward}`);
+    return config.gradFunc(dy, [x, filter], { ...attrs, dilations: attrs.dilations ?? 1 }) as unknown as ConvolutionGradient;
+  };
+  return [
+    {
+      kernelName: `${forward}BackpropFilter`,
+      inputsToSave: ['x', 'dy'],
+      gradFunc: (ddw, saved, attrs) => {
+        const [x, dy] = saved as tf.Tensor4D[];
+        const w = ddw as tf.Tensor4D;
+        return { x: () => gradient(dy, x, w, attrs).x(), dy: () => op(x, w, attrs) };
+      },
+    },
+    {
+      kernelName: `${forward}BackpropInput`,
+      inputsToSave: ['dy', 'filter'],
+      gradFunc: (ddx, saved, attrs) => {
+        const [dy, filter] = saved as tf.Tensor4D[];
+        const d = ddx as tf.Tensor4D;
+        return { dy: () => op(d, filter, attrs), filter: () => gradient(dy, d, filter, attrs).filter() };
+      },
+    },
+  ];
 }
 
-function conv2d(x: tf.Tensor, filter: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor4D {
-  return tf.conv2d(
-    x as tf.Tensor4D,
-    filter as tf.Tensor4D,
-    attrs.strides as [number, number],
-    attrs.pad as 'valid',
-    attrs.dataFormat as 'NHWC',
-    (attrs.dilations ?? 1) as [number, number],
-    attrs.dimRoundingMode as 'round',
-  );
-}
+type Pair = [number, number];
 
 const CONFIGS: GradConfig[] = [
-  {
-    kernelName: 'Conv2DBackpropFilter',
-    inputsToSave: ['x', 'dy'],
-    gradFunc: (ddw, saved, attrs) => {
-      const [x, dy] = saved;
-      const w = ddw as tf.Tensor;
-      return {
-        x: () => conv2DGradient(dy, x, w, attrs).x(),
-        dy: () => conv2d(x, w, attrs),
-      };
-    },
-  },
-  {
-    kernelName: 'Conv2DBackpropInput',
-    inputsToSave: ['dy', 'filter'],
-    gradFunc: (ddx, saved, attrs) => {
-      const [dy, filter] = saved;
-      const d = ddx as tf.Tensor;
-      return {
-        dy: () => conv2d(d, filter, attrs),
-        filter: () => conv2DGradient(dy, d, filter, attrs).filter(),
-      };
-    },
-  },
+  ...convolutionConfigs('Conv2D', (x, filter, a) =>
+    tf.conv2d(x, filter, a.strides as Pair, a.pad as 'valid', a.dataFormat as 'NHWC', (a.dilations ?? 1) as Pair, a.dimRoundingMode as 'round'),
+  ),
+  ...convolutionConfigs('DepthwiseConv2dNative', (x, filter, a) =>
+    tf.depthwiseConv2d(x, filter, a.strides as Pair, a.pad as 'valid', 'NHWC', (a.dilations ?? 1) as Pair, a.dimRoundingMode as 'round'),
+  ),
   {
     kernelName: 'AvgPoolGrad',
     inputsToSave: ['input'],
