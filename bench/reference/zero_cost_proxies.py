@@ -135,7 +135,9 @@ def grasp(model, arch, x, y):
         if gw is not None:
             z += (gw.data * gf).sum()
     z.backward()
-    return sum(float((-l.weight.data * l.weight.grad).sum()) for l in weight_layers(net) if l.weight.grad is not None)
+    terms = [-l.weight.data * l.weight.grad for l in weight_layers(net) if l.weight.grad is not None]
+    # the score, and the sum of its terms' sizes (how much cancels: float32 rounding scales with it)
+    return sum(float(t.sum()) for t in terms), sum(float(t.abs().sum()) for t in terms)
 
 
 # ----------------------------------------------------------------- fisher ---
@@ -277,7 +279,7 @@ def main():
                                  "synflowScaled": synflow(model, arch, x.shape[1:], args.synflow_scale)},
         "gradNorm": lambda arch: {"gradNorm": grad_norm(model, arch, x, y)},
         "snip": lambda arch: {"snip": snip(model, arch, x, y)},
-        "grasp": lambda arch: {"grasp": grasp(model, arch, x, y)},
+        "grasp": lambda arch: dict(zip(("grasp", "graspAbs"), grasp(model, arch, x, y))),
         "fisher": lambda arch: {"fisher": fisher(model, arch, x, y)},
         "naswot": lambda arch: naswot_row(model, arch, x),
     }

@@ -46,6 +46,17 @@ export function inNestedGradient(): boolean {
   return (tf.engine() as unknown as EngineState).state.gradientDepth > 1;
 }
 
+/**
+ * f(x) as a constant: its gradient with respect to x is zero (tfjs has no
+ * stopGradient). For values the result does not depend on, such as the
+ * shift of a log-softmax or the scale of a batch norm's input, so that the
+ * zero gradient is exact.
+ */
+export function constantOf(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const op = tf.customGrad(((input: tf.Tensor) => ({ value: f(input), gradFunc: () => tf.zerosLike(input) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as tf.Tensor;
+}
+
 type ConvolutionGradient = { x: () => tf.Tensor; filter: () => tf.Tensor };
 
 /**

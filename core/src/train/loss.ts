@@ -1,14 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { inNestedGradient } from '../backend/second-order-gradients';
-
-/**
- * The row maxima of logits [B, K] as a constant: log-softmax does not depend
- * on the shift, so its gradient through the shift is exactly zero.
- */
-const constantRowMax = tf.customGrad(((logits: tf.Tensor) => ({
-  value: tf.max(logits, 1, true),
-  gradFunc: () => tf.zerosLike(logits),
-})) as unknown as Parameters<typeof tf.customGrad>[0]) as (logits: tf.Tensor) => tf.Tensor;
+import { constantOf, inNestedGradient } from '../backend/second-order-gradients';
 
 /**
  * tf.logSoftmax over the last axis; inside a nested gradient (second order)
@@ -17,7 +8,8 @@ const constantRowMax = tf.customGrad(((logits: tf.Tensor) => ({
  */
 function logSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
   if (!inNestedGradient()) return tf.logSoftmax(logits);
-  const shifted = tf.sub(logits, constantRowMax(logits));
+  // the row maxima as a constant: log-softmax does not depend on the shift
+  const shifted = tf.sub(logits, constantOf(logits, (l) => tf.max(l, 1, true)));
   return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));
 }
 

@@ -74,6 +74,8 @@ describe('gradients of gradients', () => {
     ['addN', (w) => weighted(cube(tf.addN([conv(w), tf.mul(conv(w), 2)])))],
     ['exp (a saved output)', (w) => weighted(tf.exp(tf.mul(conv(w), 0.1)))],
     ['batch norm with batch statistics', (w) => weighted(tf.square(batchNormTrain(conv(w), undefined, undefined, 1e-5).y))],
+    ['batch norm of large activations (x 1e9: var^-2.5 would leave float32)', (w) =>
+      weighted(tf.square(batchNormTrain(tf.mul(conv(w), 1e9) as tf.Tensor4D, undefined, undefined, 1e-5).y))],
     ['affine batch norm', (w) => {
       const c = 5;
       const bn = batchNormTrain(conv(w), tf.linspace(0.5, 1.5, c) as tf.Tensor1D, tf.linspace(-0.2, 0.2, c) as tf.Tensor1D, 1e-5);
