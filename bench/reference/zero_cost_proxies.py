@@ -135,7 +135,9 @@ def grasp(model, arch, x, y):
         if gw is not None:
             z += (gw.data * gf).sum()
     z.backward()
-    return sum(float((-l.weight.data * l.weight.grad).sum()) for l in weight_layers(net) if l.weight.grad is not None)
+    terms = [-l.weight.data * l.weight.grad for l in weight_layers(net) if l.weight.grad is not None]
+    # the score, and the sum of its terms' sizes (how much cancels: float32 rounding scales with it)
+    return sum(float(t.sum()) for t in terms), sum(float(t.abs().sum()) for t in terms)
 
 
 # ----------------------------------------------------------------- fisher ---
@@ -211,6 +213,15 @@ def naswot(model, arch, x):
     return float(logdet), relus
 
 
+def naswot_row(model, arch, x):
+    score, relus = naswot(model, arch, x)
+    # null: a singular kernel (log|det| = -inf)
+    return {"naswot": score if np.isfinite(score) else None, "relus": relus}
+
+
+PROXIES = ["synflow", "gradNorm", "snip", "grasp", "fisher", "naswot"]
+
+
 # ------------------------------------------------------------------ export ---
 def absnas_layout(name, t):
     """A PyTorch tensor in absnas's layout: conv [cout, cin, kh, kw] -> [kh, kw, cin, cout]; linear [out, in] -> [in, out]."""
@@ -235,6 +246,11 @@ def main():
     ap.add_argument("--synflow-scale", type=float, default=1024.0,
                     help="also synflow with every parameter multiplied by this (a power of 2): a network whose synflow overflows float32")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--children", default=None,
+                    help="comma-separated children as six operator indices each (e.g. 333333,324132) instead of the "
+                         "fixed list and --random-children")
+    ap.add_argument("--proxies", default=",".join(PROXIES),
+                    help="comma-separated subset of {} (the others are written as null)".format(",".join(PROXIES)))
     ap.add_argument("--out", default="test/fixtures/zero-cost-nb201.json")
     args = ap.parse_args()
 
@@ -247,25 +263,34 @@ def main():
     x = torch.randn(args.batch, 3, args.size, args.size).float().double()
     y = torch.randint(0, 10, (args.batch,))
     rng = np.random.RandomState(args.seed)
-    children = FIXED_CHILDREN + [list(map(int, rng.randint(0, 5, size=6))) for _ in range(args.random_children)]
+    if args.children:
+        children = [[int(c) for c in spec] for spec in args.children.split(",")]
+        if any(len(a) != 6 or max(a) >= len(nb.OPS) for a in children):
+            ap.error("--children: six operator indices 0-{} per child".format(len(nb.OPS) - 1))
+    else:
+        children = FIXED_CHILDREN + [list(map(int, rng.randint(0, 5, size=6))) for _ in range(args.random_children)]
+    wanted = args.proxies.split(",")
+    unknown = sorted(set(wanted) - set(PROXIES))
+    if unknown:
+        ap.error("--proxies: unknown {}".format(", ".join(unknown)))
 
+    measures = {
+        "synflow": lambda arch: {"synflow": synflow(model, arch, x.shape[1:]),
+                                 "synflowScaled": synflow(model, arch, x.shape[1:], args.synflow_scale)},
+        "gradNorm": lambda arch: {"gradNorm": grad_norm(model, arch, x, y)},
+        "snip": lambda arch: {"snip": snip(model, arch, x, y)},
+        "grasp": lambda arch: dict(zip(("grasp", "graspAbs"), grasp(model, arch, x, y))),
+        "fisher": lambda arch: {"fisher": fisher(model, arch, x, y)},
+        "naswot": lambda arch: naswot_row(model, arch, x),
+    }
     rows = []
     for arch in children:
-        score, relus = naswot(model, arch, x)
-        rows.append({
-            "arch": nb.arch_string(arch),
-            "synflow": synflow(model, arch, x.shape[1:]),
-            "synflowScaled": synflow(model, arch, x.shape[1:], args.synflow_scale),
-            "gradNorm": grad_norm(model, arch, x, y),
-            "snip": snip(model, arch, x, y),
-            "grasp": grasp(model, arch, x, y),
-            "fisher": fisher(model, arch, x, y),
-            "naswot": score if np.isfinite(score) else None,  # null: a singular kernel (log|det| = -inf)
-            "relus": relus,
-        })
-        print("{:<80} synflow {:.6e} (x{:g}: {:.6e}) grad_norm {:.6e} snip {:.6e} grasp {:.6e} fisher {:.6e} naswot {:.6f} ({} ReLUs)".format(
-            rows[-1]["arch"], rows[-1]["synflow"], args.synflow_scale, rows[-1]["synflowScaled"], rows[-1]["gradNorm"],
-            rows[-1]["snip"], rows[-1]["grasp"], rows[-1]["fisher"], score, relus))
+        row = {"arch": nb.arch_string(arch)}
+        for name in PROXIES:
+            if name in wanted:
+                row.update(measures[name](arch))
+        rows.append(row)
+        print(rows[-1]["arch"], " ".join("{} {}".format(k, v) for k, v in rows[-1].items() if k != "arch"))
 
     state = dict(model.named_parameters())
     params = [{"name": absname, "values": b64(absnas_layout(name, state[name].float()))} for name, absname in nb.absnas_names(model).items()]

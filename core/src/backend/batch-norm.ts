@@ -16,10 +16,12 @@
  * On wasm with absnas's native kernels (native/batch-norm.ts) the same
  * forward pass and closed-form gradient run as one native kernel each, and
  * batchNormTrainUpdating folds the running statistics' update into the
- * forward kernel.
+ * forward kernel. Inside a nested gradient (second order) it is the public
+ * ops alone, without the custom gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import { nativeBatchNormActive, runBatchNormTrain, runBatchNormTrainGrad } from './native/batch-norm';
+import { constantOf, inNestedGradient } from './second-order-gradients';
 
 export interface BatchNormTrainResult {
   /** the normalised (and, with gamma/beta, scaled and shifted) input */
@@ -109,6 +111,31 @@ function forward(
   return { y, mean, variance };
 }
 
+/**
+ * The forward pass alone, differentiable to any order by tfjs. With large
+ * activations (a chain of pooling cells grows them 4x per cell) the second
+ * derivatives of rsqrt(var + eps) reach var^-2.5, which leaves float32. So
+ * the rsqrt takes (var + eps) s^2 with s = 1 / std(x) per channel, a
+ * constant to the gradient (the result does not depend on it): every value
+ * it sees is of order one, and no tensor of x's size is added.
+ */
+function differentiableBatchNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D | undefined,
+  beta: tf.Tensor1D | undefined,
+  eps: number,
+): { y: tf.Tensor4D; mean: tf.Tensor; variance: tf.Tensor } {
+  const mean = channelMeans(x);
+  const xc = tf.sub(x, mean) as tf.Tensor4D;
+  const variance = channelMeans(tf.square(xc) as tf.Tensor4D);
+  const s2 = tf.square(constantOf(variance, (v) => tf.rsqrt(tf.add(v, eps))));
+  // rsqrt(var + eps) = rsqrt((var + eps) s^2) * s
+  const invStd = tf.mul(tf.rsqrt(tf.mul(tf.add(variance, eps), s2)), tf.sqrt(s2));
+  let y = tf.mul(xc, gamma ? tf.mul(invStd, gamma) : invStd) as tf.Tensor4D;
+  if (beta) y = tf.add(y, beta);
+  return { y, mean, variance };
+}
+
 /** dx, and the sums that dgamma and dbeta are made of. */
 function backward(dy: tf.Tensor4D, saved: tf.Tensor[]): { dx: tf.Tensor4D; sumDy: tf.Tensor2D; sumDyXhat: tf.Tensor2D } {
   const [xc, invStd, gamma] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D | undefined];
@@ -187,6 +214,12 @@ function run(
   if (x.rank !== 4) throw new Error(`batchNormTrain: expected an NHWC tensor, got rank ${x.rank}`);
   if ((gamma == null) !== (beta == null)) throw new Error('batchNormTrain: give gamma and beta together, or neither');
   const c = x.shape[3];
+  if (inNestedGradient()) {
+    // its gradient will be differentiated: the public ops, which tfjs differentiates to any order (the
+    // custom gradient's saved statistics would be constants there)
+    const r = differentiableBatchNorm(x, gamma, beta, eps);
+    return { y: r.y, stats: [tf.reshape(r.mean, [c]), tf.reshape(r.variance, [c])] };
+  }
   const pass = nativeBatchNormActive() ? NATIVE : OPS;
   const { backward } = pass;
   const forward = (xi: tf.Tensor4D, g: tf.Tensor1D | undefined, b: tf.Tensor1D | undefined, e: number, save: tf.GradSaveFunc) =>

@@ -19,7 +19,9 @@
  *
  * as PyTorch's autograd does. Nested gradients (a gradient inside the
  * function of another) keep tfjs's own computation: the outer pass still
- * needs every saved tensor.
+ * needs every saved tensor. The outer pass walks the tape in producer order
+ * (inProducerOrder), which tfjs's own computation does not: with it, the
+ * gradient of a gradient also reaches the outputs a kernel saved.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -45,10 +47,49 @@ interface EngineInternals {
 const MARK = Symbol.for('absnas.frugalGradients');
 
 /**
- * The nodes of the tape that lie on a path from xs to y, each with only the
- * inputs that depend on xs (tfjs's getFilteredNodesXToY).
+ * The tape with every node after the nodes that produce its inputs. tfjs
+ * records the copy of a tensor that a kernel saves for the backward pass
+ * (the clone node) before the kernel's own node; when the kernel saves an
+ * output (Exp, Relu, Sigmoid), the clone comes before its input's producer.
+ * A first-order gradient never reaches those clones, but a gradient of a
+ * gradient does (the derivative of exp's gradient dy * exp(x) through the
+ * saved exp(x)): in tape order, tfjs's forward and backward sweeps miss that
+ * path. Each such node moves to just after its producer; the others keep
+ * their order.
  */
-function nodesFromXsToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
+function inProducerOrder(tape: TapeNode[]): TapeNode[] {
+  const producer = new Map<number, number>();
+  for (const node of tape) for (const o of node.outputs) producer.set(o.id, node.id);
+  const emitted = new Set<number>();
+  const waiting = new Map<number, TapeNode[]>();
+  const out: TapeNode[] = [];
+  const place = (node: TapeNode): void => {
+    for (const name in node.inputs) {
+      const p = producer.get(node.inputs[name].id);
+      if (p !== undefined && p !== node.id && !emitted.has(p)) {
+        waiting.set(p, [...(waiting.get(p) ?? []), node]);
+        return;
+      }
+    }
+    out.push(node);
+    emitted.add(node.id);
+    const next = waiting.get(node.id);
+    waiting.delete(node.id);
+    for (const n of next ?? []) place(n);
+  };
+  for (const node of tape) place(node);
+  // a node waiting on a producer that never came (not possible in a tape): in its order
+  const stranded = new Set([...waiting.values()].flat().map((n) => n.id));
+  return stranded.size === 0 ? out : [...out, ...tape.filter((n) => stranded.has(n.id))];
+}
+
+/**
+ * The nodes of the tape that lie on a path from xs to y, each with only the
+ * inputs that depend on xs (tfjs's getFilteredNodesXToY), on the tape in
+ * producer order.
+ */
+function nodesFromXsToY(recorded: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
+  const tape = inProducerOrder(recorded);
   const fromX = new Set<number>(xs.map((x) => x.id));
   const nodesFromX = new Set<number>();
   for (const node of tape) {

@@ -11,6 +11,7 @@ export { registerAddNGradient } from './add-n-gradient';
 export { registerDilatedConvGradients } from './conv-gradients';
 export { installFrugalGradients, setFrugalGradients } from './gradients';
 export { avgPoolGradByDepthwise, registerPoolGradients } from './pool-gradients';
+export { inNestedGradient, registerSecondOrderGradients } from './second-order-gradients';
 export type { BatchNormTrainResult, RunningStats } from './batch-norm';
 export { batchNormInference, batchNormTrain, batchNormTrainUpdating } from './batch-norm';
 export { setWasmHelperEnabled, waitForHelper, wasmHelperEnabled, wasmHelperJobs } from './parallel/helper';

@@ -24,6 +24,7 @@ import { registerAddNGradient } from './add-n-gradient';
 import { registerDilatedConvGradients } from './conv-gradients';
 import { installFrugalGradients } from './gradients';
 import { registerPoolGradients } from './pool-gradients';
+import { registerSecondOrderGradients } from './second-order-gradients';
 import { backendSelfTest, describeSelfTestFailures, SelfTestResult } from './self-test';
 import { NATIVE_ADDON_PATH, NATIVE_BUILD_HINT, nativeKernelsError, nativeKernelsInfo, NativeKernelsInfo, nativeKernelsNotBuilt, registerNativeKernels } from './native';
 import { registerWasmSplitKernels } from './parallel/kernels';
@@ -333,6 +334,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (msg: s
   registerDilatedConvGradients();
   registerPoolGradients();
   registerAddNGradient();
+  registerSecondOrderGradients();
   installFrugalGradients();
   registerCpuFixes();
   const got = await resolve(choice, warnings, log);

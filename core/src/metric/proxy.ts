@@ -169,6 +169,23 @@ export class ProxyRound {
   }
 }
 
+/** The mean cross-entropy of the child's logits on `batch`, batch norm in training mode (batch statistics). */
+function childLoss(child: ProxyChild, batch: Batch): () => tf.Scalar {
+  return () => crossEntropy(child.forward(batch.x, 'train'), batch.y);
+}
+
+/** Gradients by variable of tf.variableGrads, in the order of `variables`; zeros for one the value does not depend on. */
+function inOrder(variables: tf.Variable[], byName: tf.NamedTensorMap): tf.Tensor[] {
+  return variables.map((v) => byName[v.name] ?? tf.zerosLike(v));
+}
+
+/** `tensors` read to JS under `names` (and disposed). */
+async function snapshot(names: readonly string[], tensors: tf.Tensor[]): Promise<WeightSnapshot> {
+  const values = await Promise.all(tensors.map((g) => g.data() as Promise<Float32Array>));
+  tensors.forEach((g) => g.dispose());
+  return new Map(names.map((name, i) => [name, values[i]]));
+}
+
 /**
  * Gradients of the mean cross-entropy of the child's logits on `batch` (batch
  * norm in training mode: batch statistics) with respect to the parameters
@@ -182,14 +199,48 @@ export async function lossGradients(
   around: (loss: () => tf.Scalar) => tf.Scalar = (loss) => loss(),
 ): Promise<WeightSnapshot> {
   const variables = names.map((name) => child.store.get(name));
+  const loss = childLoss(child, batch);
   const grads = tf.tidy(() => {
-    const { value, grads: byName } = tf.variableGrads(() => around(() => crossEntropy(child.forward(batch.x, 'train'), batch.y)), variables);
+    const { value, grads: byName } = tf.variableGrads(() => around(loss), variables);
     value.dispose();
-    return variables.map((v) => byName[v.name] ?? tf.zerosLike(v));
+    return inOrder(variables, byName);
   });
-  const values = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));
-  grads.forEach((g) => g.dispose());
-  return new Map(names.map((name, i) => [name, values[i]]));
+  return snapshot(names, grads);
+}
+
+/**
+ * H v: the Hessian of the same loss with respect to the parameters `names`
+ * times the vector `v` (a value for each of them), read to JS. Exact, by
+ * double backpropagation: the gradient of v . dL/dW (v held constant), as
+ * PyTorch's autograd.grad with create_graph=True; every op of a core network
+ * has a gradient that tfjs can differentiate again (backend/second-order-gradients.ts).
+ */
+export async function lossHessianVectorProduct(
+  child: ProxyChild,
+  batch: Batch,
+  names: readonly string[],
+  v: WeightSnapshot,
+): Promise<WeightSnapshot> {
+  const variables = names.map((name) => child.store.get(name));
+  const loss = childLoss(child, batch);
+  const hv = tf.tidy(() => {
+    const direction = variables.map((w, i) => {
+      const values = v.get(names[i]);
+      if (!values || values.length !== w.size) throw new Error(`lossHessianVectorProduct: v needs ${w.size} values for '${names[i]}'`);
+      return tf.tensor(values, w.shape);
+    });
+    const { value, grads: byName } = tf.variableGrads(() => {
+      const inner = tf.variableGrads(loss, variables);
+      const terms = variables.flatMap((w, i) => {
+        const g = inner.grads[w.name];
+        return g ? [tf.sum(tf.mul(g, direction[i]))] : [];
+      });
+      return (terms.length === 0 ? tf.scalar(0) : tf.addN(terms)) as tf.Scalar;
+    }, variables);
+    value.dispose();
+    return inOrder(variables, byName);
+  });
+  return snapshot(names, hv);
 }
 
 /**

@@ -48,10 +48,32 @@ function nativeReluActive(dy: tf.Tensor, y: tf.Tensor): boolean {
   return tf.getBackend() === 'wasm' && dy.dtype === 'float32' && y.dtype === 'float32' && nativeAddon() != null;
 }
 
-/** Registers the kernel for 'wasm' and replaces Relu's gradient as described above. Idempotent. */
+/** dy where y > 0, else 0: the gradient of ReLU at output y. */
+function reluBackward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (nativeReluActive(dy, y)) return tf.engine().runKernel(RELU_GRAD, { dy, y }, {}) as tf.Tensor;
+  return tf.mul(dy, tf.cast(tf.step(y), 'float32'));
+}
+
+/**
+ * Registers the kernel for 'wasm' and replaces Relu's gradient as described
+ * above; the kernel gets a gradient too (linear in dy, constant in y), so
+ * that ReLU's gradient can be differentiated again. Idempotent.
+ */
 export function registerNativeReluGradient(): void {
   if (tf.getKernel(RELU_GRAD, 'wasm') == null) {
     tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: reluGradKernel as unknown as tf.KernelFunc });
+  }
+  if ((tf.getGradient(RELU_GRAD) as GradConfig | undefined)?.[MARK] !== true) {
+    const kernelGradient: GradConfig = {
+      kernelName: RELU_GRAD,
+      inputsToSave: ['y'],
+      gradFunc: (ddx, saved) => {
+        const [y] = saved;
+        return { dy: () => reluBackward(ddx as tf.Tensor, y), y: () => tf.zerosLike(y) };
+      },
+      [MARK]: true,
+    };
+    tf.registerGradient(kernelGradient);
   }
   const current = tf.getGradient('Relu') as GradConfig | undefined;
   if (current == null || current[MARK]) return;
@@ -60,9 +82,7 @@ export function registerNativeReluGradient(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved) => {
       const [y] = saved;
-      const g = dy as tf.Tensor;
-      if (nativeReluActive(g, y)) return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, y }, {}) as tf.Tensor };
-      return { x: () => tf.mul(g, tf.cast(tf.step(y), 'float32')) };
+      return { x: () => reluBackward(dy as tf.Tensor, y) };
     },
     [MARK]: true,
   };
