@@ -1,4 +1,5 @@
 import { Rng, tf, WeightLayout, WeightSegment } from '@absnas/core';
+import { float64Angle } from '../../../test/fixtures/angle';
 import { AngleMetric, layoutAngle, segmentStats } from '../src/angle';
 
 /** The angle as the method defines it: arccos of the cosine of the concatenated vectors, float64. */
@@ -16,15 +17,7 @@ function directAngle(layout: WeightLayout, w0: Map<string, Float32Array>, wt: Ma
       }
     }
   }
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return Math.acos(Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb))));
+  return float64Angle(a, b);
 }
 
 function randomWeights(rng: Rng, sizes: Record<string, number>): [Map<string, Float32Array>, Map<string, Float32Array>] {

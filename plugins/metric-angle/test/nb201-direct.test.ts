@@ -11,6 +11,7 @@
 import { CandidateSet, Rng, tf, WeightSnapshot } from '@absnas/core';
 import { EDGES, Nb201Space, PATHS } from '@absnas/space-nb201';
 import { AngleMetric } from '../src/angle';
+import { float64Angle } from '../../../test/fixtures/angle';
 
 const C = 4;
 const N = 2;
@@ -49,17 +50,6 @@ function vector(arch: readonly string[], w: WeightSnapshot): Float64Array {
   return Float64Array.from(values);
 }
 
-function angle(a: Float64Array, b: Float64Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb))));
-}
 
 describe('angle metric on NB201: fast path against the concatenated vectors', () => {
   it('agrees within 1e-9 rad on random weights, for random and all-cut children, under both all-cut conventions', async () => {
@@ -89,7 +79,7 @@ describe('angle metric on NB201: fast path against the concatenated vectors', ()
       const fixedParts = await new AngleMetric({ allCut: 'fixed-parts' }).prepare(ctx);
       let worst = 0;
       for (const arch of children) {
-        const direct = angle(vector(arch, w0), vector(arch, wt));
+        const direct = float64Angle(vector(arch, w0), vector(arch, wt));
         const isCut = cut.includes(arch);
         expect(direct).toBeGreaterThan(0.01); // a real angle, not a rounding-level one
         worst = Math.max(worst, Math.abs((fixedParts.score(arch) as number) - direct));

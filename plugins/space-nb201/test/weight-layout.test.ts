@@ -1,5 +1,6 @@
 import { Architecture, CandidateSet, Rng, WeightLayout, WeightSnapshot, tf } from '@absnas/core';
 import { Nb201Space } from '../src/space';
+import { float64Angle } from '../../../test/fixtures/angle';
 
 const NONE6: Architecture = ['none', 'none', 'none', 'none', 'none', 'none'];
 
@@ -125,17 +126,6 @@ function vectorOf(layout: WeightLayout, weights: WeightSnapshot): Float64Array {
   return out;
 }
 
-function angle(a: Float64Array, b: Float64Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb))));
-}
 
 describe('weightLayout on a real supernet: the angle of a child', () => {
   it('equals the angle of a hand-built concatenation', () => {
@@ -153,7 +143,7 @@ describe('weightLayout on a real supernet: the angle of a child', () => {
       }
       const wt = supernet.store.snapshot();
 
-      const fromLayout = angle(vectorOf(space.weightLayout(arch), w0), vectorOf(space.weightLayout(arch), wt));
+      const fromLayout = float64Angle(vectorOf(space.weightLayout(arch), w0), vectorOf(space.weightLayout(arch), wt));
 
       // by hand: path 0->3 is a skip (nothing), 0->1->3 is cut, 0->2->3 = [pool, conv 3<-2],
       // 0->1->2->3 = [conv 1<-0, conv 2<-1, conv 3<-2]; cells 0, 1, 2 have 4, 8, 16 channels
@@ -176,14 +166,14 @@ describe('weightLayout on a real supernet: the angle of a child', () => {
         }
         return Float64Array.from(values);
       };
-      const byHand = angle(hand(w0), hand(wt));
+      const byHand = float64Angle(hand(w0), hand(wt));
 
       expect(byHand).toBeGreaterThan(0.1);
       expect(fromLayout).toBeCloseTo(byHand, 12);
       // and the constant pooling part really adds norm: without it the angle differs
       const noPool = (w: WeightSnapshot) =>
         Float64Array.from(handNames.flatMap((n) => (typeof n === 'string' ? Array.from(w.get(n)!) : [])));
-      expect(Math.abs(angle(noPool(w0), noPool(wt)) - byHand)).toBeGreaterThan(1e-6);
+      expect(Math.abs(float64Angle(noPool(w0), noPool(wt)) - byHand)).toBeGreaterThan(1e-6);
     } finally {
       supernet.dispose();
     }
