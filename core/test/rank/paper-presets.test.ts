@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { loadPreset } from '../../src/config/load';
 import { assembleRank } from '../../src/rank/assemble';
 
@@ -41,5 +43,15 @@ describe("the paper's NB201 ranking presets", () => {
     expect(drop.rank.epochs).toEqual([100]);
     expect(drop.rank.horizonEpochs).toBe(250);
     expect(drop.shrink.train.schedule).toBe('cosine');
+  });
+
+  it('every rank preset of presets/paper assembles (a change to a base preset must not break the presets built on it)', () => {
+    const dir = path.join(__dirname, '../../../presets/paper');
+    const rankPresets = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && JSON.stringify(loadPreset(`paper/${f.slice(0, -5)}`).raw).includes('"rank"'))
+      .map((f) => `paper/${f.slice(0, -5)}`);
+    expect(rankPresets).toEqual(expect.arrayContaining(['paper/nb201-ranking-mini', 'paper/nb201-proxies-mini', 'paper/nb201-opdrop']));
+    for (const name of rankPresets) expect(() => assembled(name)).not.toThrow();
   });
 });
