@@ -7,7 +7,6 @@ import {
   ParamStore,
   Rng,
   ShrinkConfig,
-  ShrinkTrainer,
   Shrinker,
   Supernet,
   TrainConfig,
@@ -15,6 +14,7 @@ import {
   standaloneServices,
   tf,
 } from '@absnas/core';
+import { epochCountingTrainer } from '../../../test/fixtures/shrink';
 import { container } from 'tsyringe';
 import plugin from '../src/index';
 import { mirrorDrops, tieCellScores } from '../src/sampling';
@@ -47,17 +47,6 @@ class WeightlessSupernet implements Supernet {
 
 const metric: Metric = { name: 'zero', prepare: async () => ({ score: () => 0 }) };
 
-function trainer(): ShrinkTrainer {
-  const t = {
-    epochsDone: 0,
-    async train(epochs: number) {
-      t.epochsDone += epochs;
-      return { stopped: false };
-    },
-  };
-  return t;
-}
-
 function config(dropAbsent: boolean, threshold: number): ShrinkConfig {
   return {
     enabled: true,
@@ -87,7 +76,7 @@ async function shrink(dropAbsent: boolean, threshold: number) {
   );
   plugin.register(child, {});
   const shrinker = new Shrinker({ config: config(dropAbsent, threshold), space, metric, data, rng: new Rng(1) }, standaloneServices({ hooks }));
-  return shrinker.run(new WeightlessSupernet(), trainer(), new CandidateSet(space.choicePoints));
+  return shrinker.run(new WeightlessSupernet(), epochCountingTrainer(), new CandidateSet(space.choicePoints));
 }
 
 /** The `keep` best ops of an edge by the table, in the space's order. */

@@ -8,13 +8,13 @@ import {
   Rng,
   ShrinkConfig,
   Shrinker,
-  ShrinkTrainer,
   standaloneServices,
   Supernet,
   tf,
   TrainConfig,
   WeightSnapshot,
 } from '@absnas/core';
+import { epochCountingTrainer } from '../../../test/fixtures/shrink';
 import { IDENTITY, MobileNetSpace } from '../src/index';
 
 /**
@@ -52,18 +52,6 @@ const supernet: Supernet = {
 
 const data = loadSynthetic({ trainSize: 8, valSize: 8, testSize: 8, rng: new Rng(0) });
 
-/** A trainer that only counts epochs. */
-function fakeTrainer(): ShrinkTrainer {
-  const t = {
-    epochsDone: 0,
-    async train(epochs: number) {
-      t.epochsDone += epochs;
-      return { stopped: false };
-    },
-  };
-  return t;
-}
-
 function shrinkConfig(over: Partial<ShrinkConfig>): ShrinkConfig {
   return {
     enabled: true,
@@ -91,7 +79,7 @@ async function shrink(space: MobileNetSpace, cfg: ShrinkConfig): Promise<{ sizes
     lists.push(r.candidates.lists.map((l) => [...l]));
   });
   const shrinker = new Shrinker({ config: cfg, space, metric, data, rng: new Rng(1) }, standaloneServices({ hooks }));
-  const result = await shrinker.run(supernet, fakeTrainer(), new CandidateSet(space.choicePoints));
+  const result = await shrinker.run(supernet, epochCountingTrainer(), new CandidateSet(space.choicePoints));
   return { sizes, lists, result };
 }
 
@@ -139,7 +127,7 @@ describe('ABS shrinking over the MobileNet spaces (core Shrinker, reference drop
       }),
     };
     const shrinker = new Shrinker({ config: shrinkConfig({ threshold: 1e12 }), space, metric: recording, data, rng: new Rng(2) }, standaloneServices());
-    const result = await shrinker.run(supernet, fakeTrainer(), new CandidateSet(space.choicePoints));
+    const result = await shrinker.run(supernet, epochCountingTrainer(), new CandidateSet(space.choicePoints));
     expect(result.rounds.length).toBeGreaterThan(1);
     expect(seen.length).toBeGreaterThan(500);
     for (const a of seen) expect(space.cost(a, input).flops).toBeLessThanOrEqual(600e6);
