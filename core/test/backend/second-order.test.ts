@@ -7,7 +7,8 @@
  * grad f(w - e v)) / 2e. The functions are smooth (ReLU enters cubed), so the
  * difference converges: its error at e = 3e-3 is O(e^2) plus float32
  * rounding, measured at most 1.1e-4 relative (Euclidean norm) on these cases
- * (wasm with the native kernels; 7.4e-5 on the cpu backend).
+ * (wasm with the native kernels; 7.4e-5 on the cpu backend). Values are read
+ * with `await data()`, so the suite also runs in the webgpu pass of CI.
  * Without them every case fails: tfjs has no gradient for the convolutions'
  * backprop kernels, and its outer pass misses saved outputs (exp and
  * log-softmax were off by more than 100%).
@@ -19,16 +20,23 @@ import { crossEntropy } from '../../src/train/loss';
 const TOLERANCE = 5e-4;
 const STEP = 3e-3;
 
-function hessianVector(f: (w: tf.Tensor) => tf.Scalar, w: tf.Tensor, v: tf.Tensor): Float32Array {
-  return tf.tidy(() => tf.grad((u) => tf.sum(tf.mul(tf.grad(f)(u), v)) as tf.Scalar)(w).dataSync() as Float32Array);
+/** The values of a tensor the caller no longer needs, read asynchronously (webgpu has no synchronous read in Node). */
+async function take(t: tf.Tensor): Promise<Float32Array> {
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
 }
 
-function centralDifference(f: (w: tf.Tensor) => tf.Scalar, w: tf.Tensor, v: tf.Tensor): Float32Array {
-  return tf.tidy(() => {
+function hessianVector(f: (w: tf.Tensor) => tf.Scalar, w: tf.Tensor, v: tf.Tensor): Promise<Float32Array> {
+  return take(tf.tidy(() => tf.grad((u) => tf.sum(tf.mul(tf.grad(f)(u), v)) as tf.Scalar)(w)));
+}
+
+function centralDifference(f: (w: tf.Tensor) => tf.Scalar, w: tf.Tensor, v: tf.Tensor): Promise<Float32Array> {
+  return take(tf.tidy(() => {
     const plus = tf.grad(f)(tf.add(w, tf.mul(v, STEP)));
     const minus = tf.grad(f)(tf.sub(w, tf.mul(v, STEP)));
-    return tf.div(tf.sub(plus, minus), 2 * STEP).dataSync() as Float32Array;
-  });
+    return tf.div(tf.sub(plus, minus), 2 * STEP);
+  }));
 }
 
 function relativeError(a: Float32Array, b: Float32Array): number {
@@ -84,13 +92,13 @@ describe('gradients of gradients', () => {
     ['cross-entropy of pooled logits', (w) => crossEntropy(tf.mean(conv(w), [1, 2]) as tf.Tensor2D, labels)],
   ];
 
-  it.each(cases)('%s: H v matches the central difference of the gradient', (_name, f) => {
+  it.each(cases)('%s: H v matches the central difference of the gradient', async (_name, f) => {
     const w = tf.randomNormal([3, 3, 3, 5], 0, 0.5, 'float32', 1);
     const v = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 2);
     const tensors = tf.memory().numTensors;
-    const exact = hessianVector(f, w, v);
+    const exact = await hessianVector(f, w, v);
     expect(tf.memory().numTensors).toBe(tensors);
-    const difference = centralDifference(f, w, v);
+    const difference = await centralDifference(f, w, v);
     expect(relativeError(exact, difference)).toBeLessThan(TOLERANCE);
     tf.dispose([w, v]);
   });
