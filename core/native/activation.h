@@ -7,4 +7,8 @@ namespace absnas {
 // (as PyTorch's threshold_backward; 0 at x == 0).
 void relu_backward(long n, const float* dy, const float* x, float* dx);
 
+// dx = dy where 0 < x <= 6, else +0: the ReLU6 gradient from its input, as tfjs's
+// (dy * (x <= 6) * step(x); x == 6 passes, x == 0 does not).
+void relu6_backward(long n, const float* dy, const float* x, float* dx);
+
 }  // namespace absnas

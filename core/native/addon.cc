@@ -13,7 +13,7 @@
 //   batchNormForward(rows, c, x, gamma|null, beta|null, eps, y, mean, variance, invStd
 //                    [, runningMean, runningVar, [rate, 1 - rate, unbias], newRunningMean, newRunningVar])
 //   batchNormBackward(rows, c, dy, x, mean, invStd, gamma|null, dx, sumDy, sumDyXhat)
-//   reluBackward(dy, x, dx)
+//   reluBackward(dy, x, dx), relu6Backward(dy, x, dx)
 //   maxPoolBackward(dims, x, dy, dx)   dims: Int32Array of the 14 PoolDims fields (pooling.h)
 //   maxPool(dims, x, y), avgPool(dims, x, y), avgPoolBackward(dims, dy, dx)
 //   binary(op, a, b, mid, inner, out)   op 0 add, 1 multiply; b broadcast (elementwise.h)
@@ -137,11 +137,10 @@ bool integer(napi_env env, napi_value v, const char* what, int64_t lo, int64_t* 
 }
 
 // Runs one kernel with the thread count chosen for it (threads.cc); C++ errors become JS errors.
-// fixed_split: the kernel's result depends on its thread count (see begin_kernel_threads).
 template <typename F>
-napi_value guarded(napi_env env, F&& f, bool fixed_split = false) {
+napi_value guarded(napi_env env, F&& f) {
   try {
-    absnas::begin_kernel_threads(fixed_split);
+    absnas::begin_kernel_threads();
     f();
   } catch (const dnnl::error& e) {
     return throw_error(env, std::string("oneDNN: ") + e.what() + " (status " + std::to_string(int(e.status)) + ")");
@@ -174,8 +173,8 @@ napi_value convolution(napi_env env, napi_callback_info info, bool depthwise) {
   for (int i = 0; i < 3; i++) {
     if (!floats(env, args[2 + i], want[kind][i], names[kind][i], &p[i])) return nullptr;
   }
-  // the filter gradient (kind 2) reduces over oneDNN's per-thread partial sums
-  return guarded(env, [&] { absnas::convolution(int(kind), depthwise, d, p[0], p[1], p[2]); }, kind == 2);
+  // the filter gradient (kind 2) splits its batch in fixed parts (convolution.cc), so it may follow the load too
+  return guarded(env, [&] { absnas::convolution(int(kind), depthwise, d, p[0], p[1], p[2]); });
 }
 
 napi_value conv(napi_env env, napi_callback_info info) { return convolution(env, info, false); }
@@ -191,7 +190,7 @@ napi_value conv_impl(napi_env env, napi_callback_info info) {
   absnas::ConvDims d;
   if (!int_fields(env, args[2], &d)) return nullptr;
   std::string impl;
-  napi_value r = guarded(env, [&] { impl = absnas::convolution_impl(int(kind), depthwise, d); }, kind == 2);
+  napi_value r = guarded(env, [&] { impl = absnas::convolution_impl(int(kind), depthwise, d); });
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) return r;
@@ -258,18 +257,28 @@ napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value relu_backward(napi_env env, napi_callback_info info) {
+// (dy, x, dx) of one length, checked; false with a JS error thrown.
+bool activation_gradient_args(napi_env env, napi_callback_info info, float** dy, float** x, float** dx, size_t* n) {
   napi_value args[3];
-  if (!arguments(env, info, 3, args)) return nullptr;
-  float *dy, *x, *dx;
-  size_t n = 0;
+  if (!arguments(env, info, 3, args)) return false;
   bool is_typed = false;
   napi_is_typedarray(env, args[0], &is_typed);
-  if (is_typed) napi_get_typedarray_info(env, args[0], nullptr, &n, nullptr, nullptr, nullptr);
-  if (!floats(env, args[0], n, "dy", &dy) || !floats(env, args[1], n, "x", &x) || !floats(env, args[2], n, "dx", &dx)) {
-    return nullptr;
-  }
+  if (is_typed) napi_get_typedarray_info(env, args[0], nullptr, n, nullptr, nullptr, nullptr);
+  return floats(env, args[0], *n, "dy", dy) && floats(env, args[1], *n, "x", x) && floats(env, args[2], *n, "dx", dx);
+}
+
+napi_value relu_backward(napi_env env, napi_callback_info info) {
+  float *dy, *x, *dx;
+  size_t n = 0;
+  if (!activation_gradient_args(env, info, &dy, &x, &dx, &n)) return nullptr;
   return guarded(env, [&] { absnas::relu_backward(long(n), dy, x, dx); });
+}
+
+napi_value relu6_backward(napi_env env, napi_callback_info info) {
+  float *dy, *x, *dx;
+  size_t n = 0;
+  if (!activation_gradient_args(env, info, &dy, &x, &dx, &n)) return nullptr;
+  return guarded(env, [&] { absnas::relu6_backward(long(n), dy, x, dx); });
 }
 
 // PoolDims from an Int32Array, checked; false with a JS error thrown.
@@ -435,6 +444,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu6Backward", nullptr, relu6_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolBackward", nullptr, max_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, max_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPool", nullptr, avg_pool, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -6,6 +6,14 @@
 // are reordered to oneDNN's layout. The reorders are part of each cached
 // plan, so a plan is built once per geometry. Both oneDNN APIs (2.x, 3.x)
 // through dnnl_compat.h.
+//
+// The filter gradient reduces over the batch, and oneDNN adds per-thread
+// partial sums: its result depends on the thread count. So that it may still
+// follow the machine's load (threads.cc) without a run's numbers following it,
+// the batch is cut into a fixed number of parts (one per core, or
+// ABSNAS_NATIVE_THREADS): each part's gradient is a one-thread primitive, the
+// parts are shared among as many threads as the load allows (one after the
+// other on a busy machine), and their sums are added in part order.
 #include "convolution.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -13,11 +21,16 @@
 #include "dnnl_compat.h"
 #include "threads.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <exception>
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace absnas {
 namespace {
@@ -31,9 +44,12 @@ dnnl::engine& cpu() {
   return engine;
 }
 
-dnnl::stream& queue() {
-  static dnnl::stream stream(cpu());
-  return stream;
+// One stream per part of a split filter gradient (a stream is not shared between threads); part 0 for the rest.
+dnnl::stream& queue(int part = 0) {
+  static std::vector<std::unique_ptr<dnnl::stream>> streams;
+  if (size_t(part) >= streams.size()) streams.resize(part + 1);  // grown before any parallel region (ensure_parts)
+  if (!streams[part]) streams[part] = std::make_unique<dnnl::stream>(cpu());
+  return *streams[part];
 }
 
 // Buffers for the primitives' copies of their operands and their scratchpads,
@@ -62,9 +78,20 @@ class Arena {
   Buffer buffers_[kSlots];
 };
 
-Arena& arena() {
-  static Arena a;
-  return a;
+// One arena per part of a split filter gradient; part 0 for every other kernel.
+Arena& arena(int part = 0) {
+  static std::vector<std::unique_ptr<Arena>> arenas;
+  if (size_t(part) >= arenas.size()) arenas.resize(part + 1);
+  if (!arenas[part]) arenas[part] = std::make_unique<Arena>();
+  return *arenas[part];
+}
+
+// Creates the streams and arenas of `parts` parts, so that none is created inside a parallel region.
+void ensure_parts(int parts) {
+  for (int i = 0; i < parts; i++) {
+    queue(i);
+    arena(i);
+  }
 }
 
 // One operand in the user's layout and, when the primitive wants another, the
@@ -87,24 +114,24 @@ struct Operand {
   }
 
   // The memory the primitive reads; the user's data reordered into it first.
-  memory input(float* data) {
+  memory input(float* data, int part) {
     memory m(user, cpu(), data);
     if (!reordered) return m;
-    memory copy(inner, cpu(), arena().get(slot, inner.get_size()));
-    reorder.execute(queue(), m, copy);
+    memory copy(inner, cpu(), arena(part).get(slot, inner.get_size()));
+    reorder.execute(queue(part), m, copy);
     return copy;
   }
 
   // The memory the primitive writes; finish() brings it to the user's layout.
-  memory output(float* data) {
+  memory output(float* data, int part) {
     if (!reordered) return memory(user, cpu(), data);
-    return memory(inner, cpu(), arena().get(slot, inner.get_size()));
+    return memory(inner, cpu(), arena(part).get(slot, inner.get_size()));
   }
 
-  void finish(memory& written, float* data) {
+  void finish(memory& written, float* data, int part) {
     if (!reordered) return;
     memory m(user, cpu(), data);
-    reorder.execute(queue(), written, m);
+    reorder.execute(queue(part), written, m);
   }
 };
 
@@ -118,9 +145,9 @@ struct Plan {
 
 std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
 
-std::string key_of(int kind, bool depthwise, const ConvDims& d) {
+std::string key_of(int kind, bool depthwise, const ConvDims& d, int threads) {
   // oneDNN sizes a primitive's work split for the thread count at its creation
-  std::string k = std::to_string(kind) + (depthwise ? "d" : "c") + std::to_string(current_threads());
+  std::string k = std::to_string(kind) + (depthwise ? "d" : "c") + std::to_string(threads);
   const int* v = &d.n;
   for (int i = 0; i < 17; i++) k += ":" + std::to_string(v[i]);
   return k;
@@ -203,8 +230,9 @@ std::unique_ptr<Plan> build_plan(int kind, bool depthwise, const ConvDims& d, bo
 // a reorder to its blocked layout and its JIT kernel there.
 bool is_reference(const std::string& impl) { return impl.find("ref") != std::string::npos; }
 
-Plan& plan_for(int kind, bool depthwise, const ConvDims& d) {
-  const std::string key = key_of(kind, depthwise, d);
+// The cached plan of a geometry for `threads` threads (OpenMP's count must be that when it is built).
+Plan& plan_for(int kind, bool depthwise, const ConvDims& d, int threads) {
+  const std::string key = key_of(kind, depthwise, d, threads);
   auto found = plans.find(key);
   if (found != plans.end()) return *found->second;
   std::unique_ptr<Plan> plan;
@@ -219,19 +247,97 @@ Plan& plan_for(int kind, bool depthwise, const ConvDims& d) {
   return ref;
 }
 
+void execute(Plan& p, const float* a, const float* b, float* out, int part) {
+  memory ma = p.a.input(const_cast<float*>(a), part);
+  memory mb = p.b.input(const_cast<float*>(b), part);
+  memory mo = p.out.output(out, part);
+  memory scratch(p.scratchpad, cpu(), arena(part).get(Arena::kScratch, p.scratchpad.get_size()));
+  p.primitive.execute(queue(part), {{p.arg_a, ma}, {p.arg_b, mb}, {p.arg_out, mo}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  p.out.finish(mo, out, part);
+  queue(part).wait();
+}
+
+// The number of batch parts of a filter gradient: fixed for the process (never the load's choice).
+int filter_gradient_parts(const ConvDims& d) { return std::max(1, std::min(thread_limit(), d.n)); }
+
+// Images [first, end) of part i of n images in `parts` parts.
+void part_range(int n, int parts, int i, int* first, int* end) {
+  *first = int(long(n) * i / parts);
+  *end = int(long(n) * (i + 1) / parts);
+}
+
+// Per-part filter gradients beside part 0's (which is written to the output), reused between calls.
+std::vector<std::vector<float>>& partial_gradients() {
+  static std::vector<std::vector<float>> partials;
+  return partials;
+}
+
+void filter_gradient(bool depthwise, const ConvDims& d, const float* x, const float* dy, float* dw) {
+  const int parts = filter_gradient_parts(d);
+  const int threads = current_threads();  // chosen from the load for this kernel
+  // every part's primitive is built for one thread: the same arithmetic run alone or beside the others
+  omp_set_num_threads(1);
+  std::vector<Plan*> plans(parts);
+  std::vector<int> first(parts);
+  for (int i = 0; i < parts; i++) {
+    int end = 0;
+    part_range(d.n, parts, i, &first[i], &end);
+    ConvDims di = d;
+    di.n = end - first[i];
+    plans[i] = &plan_for(2, depthwise, di, 1);
+  }
+  ensure_parts(parts);
+  const size_t w_len = size_t(d.kh) * d.kw * (depthwise ? size_t(d.oc) : size_t(d.ic) * d.oc);
+  auto& partials = partial_gradients();
+  if (partials.size() < size_t(parts)) partials.resize(parts);
+  for (int i = 1; i < parts; i++) partials[i].resize(w_len);
+  const size_t x_image = size_t(d.ih) * d.iw * d.ic, dy_image = size_t(d.oh) * d.ow * d.oc;
+  auto run_part = [&](int i) {
+    execute(*plans[i], x + first[i] * x_image, dy + first[i] * dy_image, i == 0 ? dw : partials[i].data(), i);
+  };
+  const int team = std::min(threads, parts);
+  if (team > 1) {
+    // the parts shared among the threads; oneDNN runs a primitive inside a parallel region on its calling thread
+    std::exception_ptr failure;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
+    for (int i = 0; i < parts; i++) {
+      try {
+        run_part(i);
+      } catch (...) {
+#pragma omp critical
+        failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    for (int i = 0; i < parts; i++) run_part(i);
+  }
+  for (int i = 1; i < parts; i++) {
+    const float* p = partials[i].data();
+    for (size_t k = 0; k < w_len; k++) dw[k] += p[k];
+  }
+  omp_set_num_threads(threads);
+}
+
 }  // namespace
 
 void convolution(int kind, bool depthwise, const ConvDims& d, const float* a, const float* b, float* out) {
-  Plan& p = plan_for(kind, depthwise, d);
-  memory ma = p.a.input(const_cast<float*>(a));
-  memory mb = p.b.input(const_cast<float*>(b));
-  memory mo = p.out.output(out);
-  memory scratch(p.scratchpad, cpu(), arena().get(Arena::kScratch, p.scratchpad.get_size()));
-  p.primitive.execute(queue(), {{p.arg_a, ma}, {p.arg_b, mb}, {p.arg_out, mo}, {DNNL_ARG_SCRATCHPAD, scratch}});
-  p.out.finish(mo, out);
-  queue().wait();
+  if (kind == 2) return filter_gradient(depthwise, d, a, b, out);
+  execute(plan_for(kind, depthwise, d, current_threads()), a, b, out, 0);
 }
 
-std::string convolution_impl(int kind, bool depthwise, const ConvDims& d) { return plan_for(kind, depthwise, d).impl; }
+std::string convolution_impl(int kind, bool depthwise, const ConvDims& d) {
+  if (kind != 2) return plan_for(kind, depthwise, d, current_threads()).impl;
+  // the filter gradient's parts: the first part's implementation, built for one thread
+  ConvDims d0 = d;
+  int end = 0;
+  part_range(d.n, filter_gradient_parts(d), 0, &d0.n, &end);
+  d0.n = end - d0.n;
+  const int threads = current_threads();
+  omp_set_num_threads(1);
+  const std::string impl = plan_for(2, depthwise, d0, 1).impl;
+  omp_set_num_threads(threads);
+  return impl;
+}
 
 }  // namespace absnas

@@ -11,8 +11,8 @@
 // cores OpenMP may use. With every core busy that is 1: the kernel runs on
 // the calling thread alone, no worker is woken, and absnas runs at its
 // single-threaded speed. Where /proc/loadavg is missing (not Linux) the count
-// is the maximum. Kernels whose result depends on the split of their work
-// (weight gradients) keep the maximum: a run's numbers must not follow the load.
+// is the maximum. A kernel's result does not depend on the count: reductions
+// cut their work in a fixed number of parts (threads.h).
 #include "threads.h"
 
 #include <omp.h>
@@ -80,8 +80,8 @@ int thread_limit() { return fixed_threads > 0 ? fixed_threads : cores(); }
 
 bool threads_follow_load() { return fixed_threads == 0 && have_loadavg && cores() > 1; }
 
-int begin_kernel_threads(bool fixed_split) {
-  chosen = fixed_threads > 0 ? fixed_threads : fixed_split ? cores() : threads_from_load();
+int begin_kernel_threads() {
+  chosen = fixed_threads > 0 ? fixed_threads : threads_from_load();
   omp_set_num_threads(chosen);
   return chosen;
 }

@@ -13,11 +13,11 @@ bool threads_follow_load();
 
 // Chooses the count for the kernel about to run and sets it as OpenMP's
 // (omp_set_num_threads); returns it. Call once per kernel, before any
-// parallel work or oneDNN primitive creation. A kernel whose result depends
-// on how its work is split (oneDNN's weight gradients reduce over per-thread
-// partial sums) passes fixed_split: it always runs on thread_limit() threads,
-// so a run's numbers do not depend on the machine's load.
-int begin_kernel_threads(bool fixed_split = false);
+// parallel work or oneDNN primitive creation. A kernel's result must not
+// depend on the count (the count follows the load, a run's numbers must not):
+// reductions split their work in a fixed number of parts (batch_norm.cc,
+// convolution.cc's filter gradient).
+int begin_kernel_threads();
 
 // The count chosen by the last begin_kernel_threads().
 int current_threads();

@@ -33,6 +33,7 @@ export interface Addon {
     gamma: Float32Array | null, dx: Float32Array, sumDy: Float32Array, sumDyXhat: Float32Array,
   ): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  relu6Backward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   maxPool(dims: Int32Array, x: Float32Array, y: Float32Array): void;
   avgPool(dims: Int32Array, x: Float32Array, y: Float32Array): void;

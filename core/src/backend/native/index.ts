@@ -10,7 +10,7 @@ export type { NativeKernelsInfo } from './addon';
 export { NATIVE_ADDON_PATH, NATIVE_BUILD_HINT, nativeKernelCalls, nativeKernelsError, nativeKernelsInfo, nativeKernelsNotBuilt, setNativeKernelsEnabled } from './addon';
 export { NATIVE_CONVOLUTIONS } from './convolutions';
 export { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, nativeBatchNormActive } from './batch-norm';
-export { RELU_GRAD } from './relu';
+export { RELU6_GRAD, RELU_GRAD } from './relu';
 export { fusedSgdActive, fusedSgdStep, SGD_STEP } from './optimizer';
 export type { FusedSgdEntry, FusedSgdSettings } from './optimizer';
 
