@@ -9,7 +9,9 @@ import * as path from 'path';
 import { checkpoints, deterministic, events, harness, spos, until } from './helpers';
 
 const h = harness('queue-recovery', { aof: true });
-const LONG = h.preset('long', { data: { dataset: 'synthetic', trainSize: 512, valSize: 32, testSize: 32 }, compare: { searchers: [spos(6, 2)], seeds: [0], spaces: ['original'] } });
+// long enough (20 epochs, a checkpoint after each) that a kill after the first checkpoint lands mid-run even on a
+// loaded machine (with 6 epochs the run sometimes finished between the checkpoint and the kill)
+const LONG = h.preset('long', { data: { dataset: 'synthetic', trainSize: 512, valSize: 32, testSize: 32 }, compare: { searchers: [spos(20, 2)], seeds: [0], spaces: ['original'] } });
 const MATRIX = h.preset('matrix', { compare: { searchers: [spos(1, 2), spos(2, 1)], seeds: [0] } });
 
 describe('a distributed matrix', () => {
