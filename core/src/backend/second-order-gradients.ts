@@ -27,7 +27,9 @@
  *   no window has a tie);
  * - Relu6: its gradient dy * (0 < x <= 6) is replaced by the same values
  *   through Step (`relu6Backward`), whose gradient is zero, so that d/ddy =
- *   ddx * (0 < x <= 6) and d/dx = 0, as in PyTorch.
+ *   ddx * (0 < x <= 6) and d/dx = 0, as in PyTorch. (On wasm the native
+ *   kernels' registration, native/relu.ts, takes this config's place: its
+ *   one-pass kernel where the addon is in use, `relu6Backward` elsewhere.)
  *
  * The convolution cases go through the convolution's registered gradient,
  * so they have its dilation support (conv-gradients.ts). Ops whose gradient
@@ -198,7 +200,7 @@ export function maxPoolRouting(d: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAt
  * so the first-order gradient is tfjs's, bit for bit, for finite x; five
  * kernels, as tfjs's.
  */
-function relu6Backward(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+export function relu6Backward(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.sub(tf.step(x), tf.step(tf.sub(x, 6))));
 }
 

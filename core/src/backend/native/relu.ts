@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need } from '../kernels/common';
+import { relu6Backward } from '../second-order-gradients';
 import { Addon, countNativeCall, nativeAddon } from './addon';
 
 /** {dy, y} -> dy where y > 0, else 0 */
@@ -58,7 +59,7 @@ const ACTIVATIONS: MaskedGradient[] = [
     kernel: RELU6_GRAD,
     saved: 'x',
     native: (lib) => lib.relu6Backward.bind(lib),
-    fallback: (dy, x) => tf.mul(dy, tf.mul(tf.cast(tf.lessEqual(x, 6), 'float32'), tf.step(x))),
+    fallback: relu6Backward, // tfjs's values, through ops that can be differentiated again
   },
 ];
 
