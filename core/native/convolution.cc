@@ -260,10 +260,12 @@ void execute(Plan& p, const float* a, const float* b, float* out, int part) {
 // The number of batch parts of a filter gradient: fixed for the process (never the load's choice).
 int filter_gradient_parts(const ConvDims& d) { return std::max(1, std::min(thread_limit(), d.n)); }
 
-// Images [first, end) of part i of n images in `parts` parts.
-void part_range(int n, int parts, int i, int* first, int* end) {
-  *first = int(long(n) * i / parts);
-  *end = int(long(n) * (i + 1) / parts);
+// The geometry of part i of the batch in `parts` parts, and its first image.
+ConvDims batch_part(const ConvDims& d, int parts, int i, int* first) {
+  *first = int(long(d.n) * i / parts);
+  ConvDims part = d;
+  part.n = int(long(d.n) * (i + 1) / parts) - *first;
+  return part;
 }
 
 // Per-part filter gradients beside part 0's (which is written to the output), reused between calls.
@@ -279,13 +281,7 @@ void filter_gradient(bool depthwise, const ConvDims& d, const float* x, const fl
   omp_set_num_threads(1);
   std::vector<Plan*> plans(parts);
   std::vector<int> first(parts);
-  for (int i = 0; i < parts; i++) {
-    int end = 0;
-    part_range(d.n, parts, i, &first[i], &end);
-    ConvDims di = d;
-    di.n = end - first[i];
-    plans[i] = &plan_for(2, depthwise, di, 1);
-  }
+  for (int i = 0; i < parts; i++) plans[i] = &plan_for(2, depthwise, batch_part(d, parts, i, &first[i]), 1);
   ensure_parts(parts);
   const size_t w_len = size_t(d.kh) * d.kw * (depthwise ? size_t(d.oc) : size_t(d.ic) * d.oc);
   auto& partials = partial_gradients();
@@ -329,10 +325,8 @@ void convolution(int kind, bool depthwise, const ConvDims& d, const float* a, co
 std::string convolution_impl(int kind, bool depthwise, const ConvDims& d) {
   if (kind != 2) return plan_for(kind, depthwise, d, current_threads()).impl;
   // the filter gradient's parts: the first part's implementation, built for one thread
-  ConvDims d0 = d;
-  int end = 0;
-  part_range(d.n, filter_gradient_parts(d), 0, &d0.n, &end);
-  d0.n = end - d0.n;
+  int first = 0;
+  const ConvDims d0 = batch_part(d, filter_gradient_parts(d), 0, &first);
   const int threads = current_threads();
   omp_set_num_threads(1);
   const std::string impl = plan_for(2, depthwise, d0, 1).impl;

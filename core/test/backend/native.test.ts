@@ -73,44 +73,26 @@ describeNative('native kernels', () => {
     );
   });
 
-  test('the ReLU gradient: dy where x > 0, else 0 (x = 0 and large tensors included), as tfjs computes it', async () => {
+  // ties every `every` values from `offset` on, set to `value`
+  const activations: [string, (x: tf.Tensor) => tf.Tensor, [number, number], { offset: number; every: number; value: number }[], (v: number) => boolean][] = [
+    ['ReLU: dy where x > 0, else 0 (x = 0', tf.relu, [-1, 1], [{ offset: 0, every: 97, value: 0 }], (v) => v > 0],
+    ['ReLU6: dy where 0 < x <= 6, else 0 (x = 0, x = 6', tf.relu6, [-4, 10], [{ offset: 0, every: 89, value: 0 }, { offset: 45, every: 89, value: 6 }], (v) => v > 0 && v <= 6],
+  ];
+  test.each(activations)('the gradient of %s and large tensors included), as tfjs computes it', async (_name, activation, [lo, hi], ties, passes) => {
     const shape = [4, 64, 64, 8]; // 131,072 values: both threads take a block
-    const x = randomPair(shape, 31);
+    const x = randomPair(shape, 31, lo, hi);
     const dy = randomPair(shape, 32);
     const xv = Float32Array.from(x.v);
-    for (let i = 0; i < xv.length; i += 97) xv[i] = 0; // ties at 0: gradient 0
+    for (const { offset, every, value } of ties) for (let i = offset; i < xv.length; i += every) xv[i] = value;
     const run = () =>
       evaluate(() => {
         const xt = tf.tensor(xv, shape);
-        return { dx: tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy.t)))(xt) };
+        return { dx: tf.grad((a: tf.Tensor) => tf.sum(tf.mul(activation(a), dy.t)))(xt) };
       });
     const calls = nativeKernelCalls();
     const native = await run();
     expect(nativeKernelCalls()).toBeGreaterThan(calls);
-    const want = Float64Array.from(xv, (v, i) => (v > 0 ? dy.v[i] : 0));
-    expect(Array.from(native.dx.values, (v) => v + 0)).toEqual(Array.from(want)); // exact (v + 0: -0 as 0)
-    setNativeKernelsEnabled(false);
-    const stock = await run();
-    expect(Array.from(stock.dx.values, (v) => v + 0)).toEqual(Array.from(want));
-    tf.dispose([x.t, dy.t]);
-  });
-
-  test('the ReLU6 gradient: dy where 0 < x <= 6, else 0 (x = 0, x = 6 and large tensors included), as tfjs computes it', async () => {
-    const shape = [4, 64, 64, 8]; // 131,072 values: both threads take a block
-    const x = randomPair(shape, 33, -4, 10);
-    const dy = randomPair(shape, 34);
-    const xv = Float32Array.from(x.v);
-    for (let i = 0; i < xv.length; i += 89) xv[i] = 0; // ties at 0: gradient 0
-    for (let i = 45; i < xv.length; i += 89) xv[i] = 6; // ties at 6: gradient dy (tfjs's x <= 6)
-    const run = () =>
-      evaluate(() => {
-        const xt = tf.tensor(xv, shape);
-        return { dx: tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu6(a), dy.t)))(xt) };
-      });
-    const calls = nativeKernelCalls();
-    const native = await run();
-    expect(nativeKernelCalls()).toBeGreaterThan(calls);
-    const want = Float64Array.from(xv, (v, i) => (v > 0 && v <= 6 ? dy.v[i] : 0));
+    const want = Float64Array.from(xv, (v, i) => (passes(v) ? dy.v[i] : 0));
     expect(want.filter((v) => v !== 0).length).toBeGreaterThan(xv.length / 3); // both sides of the mask are exercised
     expect(want.filter((v) => v === 0).length).toBeGreaterThan(xv.length / 3);
     expect(Array.from(native.dx.values, (v) => v + 0)).toEqual(Array.from(want)); // exact (v + 0: -0 as 0)

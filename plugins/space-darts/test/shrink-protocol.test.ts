@@ -8,13 +8,11 @@ import {
   Rng,
   ShrinkConfig,
   Shrinker,
-  Supernet,
   TrainConfig,
   loadSynthetic,
   standaloneServices,
-  tf,
 } from '@absnas/core';
-import { epochCountingTrainer } from '../../../test/fixtures/shrink';
+import { epochCountingTrainer, weightlessSupernet } from '../../../test/fixtures/shrink';
 import { container } from 'tsyringe';
 import plugin from '../src/index';
 import { mirrorDrops, tieCellScores } from '../src/sampling';
@@ -32,18 +30,6 @@ const data = loadSynthetic({ trainSize: 8, valSize: 8, testSize: 8, rng: new Rng
 
 /** The hand-made table: on edge e, op k (DARTS_OPS order) is worth (k * 5 + e * 3) mod 8, a permutation of 0..7; 'none' (k = 0) is the worst op of edges 0 and 8 and the best of edges 5 and 13. */
 const worth = (edge: number, op: string): number => (DARTS_OPS.indexOf(op as (typeof DARTS_OPS)[number]) * 5 + edge * 3) % 8;
-
-class WeightlessSupernet implements Supernet {
-  readonly store = new ParamStore(new Rng(0));
-  forward(): tf.Tensor2D {
-    throw new Error('never run');
-  }
-  paramsOf(): string[] {
-    return [];
-  }
-  resetBatchNormStats(): void {}
-  dispose(): void {}
-}
 
 const metric: Metric = { name: 'zero', prepare: async () => ({ score: () => 0 }) };
 
@@ -76,7 +62,7 @@ async function shrink(dropAbsent: boolean, threshold: number) {
   );
   plugin.register(child, {});
   const shrinker = new Shrinker({ config: config(dropAbsent, threshold), space, metric, data, rng: new Rng(1) }, standaloneServices({ hooks }));
-  return shrinker.run(new WeightlessSupernet(), epochCountingTrainer(), new CandidateSet(space.choicePoints));
+  return shrinker.run(weightlessSupernet(new ParamStore(new Rng(0))), epochCountingTrainer(), new CandidateSet(space.choicePoints));
 }
 
 /** The `keep` best ops of an edge by the table, in the space's order. */
