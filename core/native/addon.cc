@@ -281,6 +281,18 @@ napi_value relu6_backward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] { absnas::relu6_backward(long(n), dy, x, dx); });
 }
 
+// relu(x, y): y = max(x, 0), two Float32Arrays of one length.
+napi_value relu_forward(napi_env env, napi_callback_info info) {
+  napi_value args[2];
+  if (!arguments(env, info, 2, args)) return nullptr;
+  size_t n = 0;
+  float *x, *y;
+  if (!float_length(env, args[0], "x", &n) || !floats(env, args[0], n, "x", &x) || !floats(env, args[1], n, "y", &y)) {
+    return nullptr;
+  }
+  return guarded(env, [&] { absnas::relu_forward(long(n), x, y); });
+}
+
 // PoolDims from an Int32Array, checked; false with a JS error thrown.
 bool pool_dims(napi_env env, napi_value v, absnas::PoolDims* d) {
   if (!int_fields(env, v, d)) return false;
@@ -353,6 +365,27 @@ napi_value binary(napi_env env, napi_callback_info info) {
 // Element i of a JS array.
 bool element(napi_env env, napi_value array, uint32_t i, napi_value* out) {
   return napi_get_element(env, array, i, out) == napi_ok;
+}
+
+// addN(inputs: Float32Array[] (2 or more, one length), out): their sum, in order.
+napi_value add_n(napi_env env, napi_callback_info info) {
+  napi_value args[2];
+  if (!arguments(env, info, 2, args)) return nullptr;
+  uint32_t count = 0;
+  if (!js_array(env, args[0], -1, "inputs", &count)) return nullptr;
+  if (count < 2) return throw_error(env, "inputs must hold at least 2 tensors");
+  size_t n = 0;
+  float* out;
+  if (!float_length(env, args[1], "out", &n) || !floats(env, args[1], n, "out", &out)) return nullptr;
+  std::vector<const float*> inputs(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v;
+    float* data;
+    if (!element(env, args[0], i, &v)) return throw_error(env, "could not read the inputs");
+    if (!floats(env, v, n, "inputs[" + std::to_string(i) + "]", &data)) return nullptr;
+    inputs[i] = data;
+  }
+  return guarded(env, [&] { absnas::add_n(int(count), inputs.data(), long(n), out); });
 }
 
 // sgdStep(grads[], params[], velocities[] (entries null without momentum), decays: Uint8Array,
@@ -443,6 +476,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"convImpl", nullptr, conv_impl, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, batch_norm_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, batch_norm_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu", nullptr, relu_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, relu_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"relu6Backward", nullptr, relu6_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolBackward", nullptr, max_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -450,6 +484,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"avgPool", nullptr, avg_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"avgPoolBackward", nullptr, avg_pool_backward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addN", nullptr, add_n, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, sgd_step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, info_of, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -7,6 +7,7 @@
 // machine's load, and a run's numbers must not). The inner loops run over
 // channels and vectorise.
 #include "batch_norm.h"
+#include "simd.h"
 
 #include <omp.h>
 
@@ -65,6 +66,59 @@ void each_chunk(const ChannelSums& sums, Body&& body) {
   }
 }
 
+
+// The loops over a chunk of rows, each vectorised across channels (simd.h).
+ABSNAS_SIMD void add_rows(const float* __restrict x, long r0, long r1, int c, double* __restrict s) {
+  for (long r = r0; r < r1; r++) {
+    const float* xr = x + r * c;
+    for (int k = 0; k < c; k++) s[k] += xr[k];
+  }
+}
+
+ABSNAS_SIMD void add_squared_deviations(const float* __restrict x, long r0, long r1, int c, const double* __restrict m,
+                                        double* __restrict s) {
+  for (long r = r0; r < r1; r++) {
+    const float* xr = x + r * c;
+    for (int k = 0; k < c; k++) {
+      const double d = double(xr[k]) - m[k];
+      s[k] += d * d;
+    }
+  }
+}
+
+ABSNAS_SIMD void normalize_rows(const float* __restrict x, long r0, long r1, int c, const float* __restrict mean,
+                                const float* __restrict scale, const float* __restrict shift, float* __restrict y) {
+  for (long r = r0; r < r1; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (int k = 0; k < c; k++) yr[k] = (xr[k] - mean[k]) * scale[k] + shift[k];
+  }
+}
+
+ABSNAS_SIMD void add_gradient_sums(const float* __restrict dy, const float* __restrict x, long r0, long r1, int c,
+                                   const float* __restrict mean, double* __restrict s0, double* __restrict s1) {
+  for (long r = r0; r < r1; r++) {
+    const float* dyr = dy + r * c;
+    const float* xr = x + r * c;
+    for (int k = 0; k < c; k++) {
+      const double g = dyr[k];
+      s0[k] += g;
+      s1[k] += g * (double(xr[k]) - double(mean[k]));
+    }
+  }
+}
+
+ABSNAS_SIMD void input_gradient_rows(const float* __restrict dy, const float* __restrict x, long r0, long r1, int c,
+                                     const float* __restrict mean, const float* __restrict a, const float* __restrict b,
+                                     const float* __restrict cst, float* __restrict dx) {
+  for (long r = r0; r < r1; r++) {
+    const float* dyr = dy + r * c;
+    const float* xr = x + r * c;
+    float* dxr = dx + r * c;
+    for (int k = 0; k < c; k++) dxr[k] = a[k] * dyr[k] + b[k] * (xr[k] - mean[k]) + cst[k];
+  }
+}
+
 }  // namespace
 
 void batch_norm_forward(long rows, int c, const float* x, const float* gamma, const float* beta, float eps, float* y,
@@ -74,13 +128,7 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
   std::vector<float> mf(c), scale(c), shift(c);
 #pragma omp parallel
   {
-    each_chunk(sums, [&](long j, long r0, long r1) {
-      double* s = sums.of(j, 0);
-      for (long r = r0; r < r1; r++) {
-        const float* xr = x + r * c;
-        for (int k = 0; k < c; k++) s[k] += xr[k];
-      }
-    });
+    each_chunk(sums, [&](long j, long r0, long r1) { add_rows(x, r0, r1, c, sums.of(j, 0)); });
 #pragma omp single
     {
       sums.total(0, m.data());
@@ -90,16 +138,7 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
       }
       sums.clear();
     }
-    each_chunk(sums, [&](long j, long r0, long r1) {
-      double* s = sums.of(j, 0);
-      for (long r = r0; r < r1; r++) {
-        const float* xr = x + r * c;
-        for (int k = 0; k < c; k++) {
-          const double d = double(xr[k]) - m[k];
-          s[k] += d * d;
-        }
-      }
-    });
+    each_chunk(sums, [&](long j, long r0, long r1) { add_squared_deviations(x, r0, r1, c, m.data(), sums.of(j, 0)); });
 #pragma omp single
     {
       sums.total(0, v.data());
@@ -115,11 +154,7 @@ void batch_norm_forward(long rows, int c, const float* x, const float* gamma, co
     }
     long r0, r1;
     share(rows, &r0, &r1);
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * c;
-      float* yr = y + r * c;
-      for (int k = 0; k < c; k++) yr[k] = (xr[k] - mf[k]) * scale[k] + shift[k];
-    }
+    normalize_rows(x, r0, r1, c, mf.data(), scale.data(), shift.data(), y);
   }
 }
 
@@ -140,19 +175,7 @@ void batch_norm_backward(long rows, int c, const float* dy, const float* x, cons
   std::vector<float> a(c), b(c), cst(c);
 #pragma omp parallel
   {
-    each_chunk(sums, [&](long j, long r0, long r1) {
-      double* s0 = sums.of(j, 0);
-      double* s1 = sums.of(j, 1);
-      for (long r = r0; r < r1; r++) {
-        const float* dyr = dy + r * c;
-        const float* xr = x + r * c;
-        for (int k = 0; k < c; k++) {
-          const double g = dyr[k];
-          s0[k] += g;
-          s1[k] += g * (double(xr[k]) - double(mean[k]));
-        }
-      }
-    });
+    each_chunk(sums, [&](long j, long r0, long r1) { add_gradient_sums(dy, x, r0, r1, c, mean, sums.of(j, 0), sums.of(j, 1)); });
 #pragma omp single
     {
       sums.total(0, sd.data());
@@ -170,12 +193,7 @@ void batch_norm_backward(long rows, int c, const float* dy, const float* x, cons
     }
     long r0, r1;
     share(rows, &r0, &r1);
-    for (long r = r0; r < r1; r++) {
-      const float* dyr = dy + r * c;
-      const float* xr = x + r * c;
-      float* dxr = dx + r * c;
-      for (int k = 0; k < c; k++) dxr[k] = a[k] * dyr[k] + b[k] * (xr[k] - mean[k]) + cst[k];
-    }
+    input_gradient_rows(dy, x, r0, r1, c, mean, a.data(), b.data(), cst.data(), dx);
   }
 }
 

@@ -25,7 +25,7 @@ const { spawnSync } = require('child_process');
 const here = __dirname;
 /** The addon's sources and headers (also read by check-onednn3.sh). */
 const SOURCES = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'];
-const HEADERS = ['activation.h', 'batch_norm.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'threads.h'];
+const HEADERS = ['activation.h', 'batch_norm.h', 'blocks.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'simd.h', 'threads.h'];
 const sources = SOURCES.map((f) => path.join(here, f));
 const headers = HEADERS.map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');

@@ -309,6 +309,46 @@ describeNative('native kernels', () => {
     tf.dispose([a.t, perChannel.t, perPosition.t]);
   });
 
+  test('same-shape Add and Multiply, AddN and Relu on large tensors: bitwise the wasm kernels, and the float32 result of each element', async () => {
+    const shape = [8, 32, 32, 16]; // 131,072 values
+    const n = 131072;
+    const [a, b, c] = [91, 92, 93].map((seed) => Float32Array.from(randomPair(shape, seed, -2, 2).v));
+    // Relu's edge values: -0, NaNs with and without the sign bit, infinities, the smallest subnormals
+    const edges = new Float32Array([-0, NaN, NaN, Infinity, -Infinity, 0, 1e-45, -1e-45]);
+    new Uint32Array(edges.buffer)[2] = 0xffc00000;
+    const r = Float32Array.from(a);
+    r.set(edges, 1000);
+    const run = () =>
+      evaluate(() => {
+        const [at, bt, ct, rt] = [a, b, c, r].map((v) => tf.tensor(v, shape));
+        return { add: tf.add(at, bt), mul: tf.mul(at, bt), addN: tf.addN([at, bt, ct]), relu: tf.relu(rt) };
+      });
+    const calls = nativeKernelCalls();
+    const native = await run();
+    expect(nativeKernelCalls() - calls).toBe(4);
+    setNativeKernelsEnabled(false);
+    const wasm = await run();
+    setNativeKernelsEnabled(true);
+    const f = Math.fround;
+    const bits = new Int32Array(r.buffer);
+    const want: Record<string, (i: number) => number> = {
+      add: (i) => f(a[i] + b[i]),
+      mul: (i) => f(a[i] * b[i]),
+      addN: (i) => f(f(a[i] + b[i]) + c[i]),
+      relu: (i) => (bits[i] > 0 ? r[i] : 0), // an integer max: +0 for -0 and for NaNs with the sign bit set
+    };
+    for (const [k, g] of Object.entries(want)) {
+      const got = (native as unknown as Record<string, { values: Float32Array }>)[k].values;
+      const stock = (wasm as unknown as Record<string, { values: Float32Array }>)[k].values;
+      expect(got).toHaveLength(n);
+      expect([k, Buffer.from(got.buffer).equals(Buffer.from(stock.buffer))]).toEqual([k, true]);
+      const expected = Float32Array.from({ length: n }, (_, i) => g(i));
+      expect([k, Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))]).toEqual([k, true]);
+    }
+    const relu = (native as unknown as Record<string, { values: Float32Array }>).relu.values;
+    expect(Array.from(new Uint32Array(relu.buffer, 1000 * 4, 8))).toEqual([0, 0x7fc00000, 0, 0x7f800000, 0, 0, 1, 0]);
+  });
+
   test('the running statistics update inside the batch-norm kernel: bitwise the separate ops on the same batch statistics', async () => {
     const shape: Shape4 = [4, 6, 6, 8];
     const x = randomPair(shape, 81, -1, 3);

@@ -32,6 +32,7 @@ export interface Addon {
     rows: number, c: number, dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array,
     gamma: Float32Array | null, dx: Float32Array, sumDy: Float32Array, sumDyXhat: Float32Array,
   ): void;
+  relu(x: Float32Array, y: Float32Array): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   relu6Backward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   maxPoolBackward(dims: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
@@ -39,6 +40,7 @@ export interface Addon {
   avgPool(dims: Int32Array, x: Float32Array, y: Float32Array): void;
   avgPoolBackward(dims: Int32Array, dy: Float32Array, dx: Float32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, mid: number, inner: number, out: Float32Array): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
   sgdStep(
     grads: Float32Array[], params: Float32Array[], velocities: (Float32Array | null)[], decays: Uint8Array,
     newParams: Float32Array[], newVelocities: (Float32Array | null)[], settings: Float64Array,

@@ -1,12 +1,13 @@
 /**
- * Add and Multiply with a broadcast operand (a per-channel vector, a
- * per-position map [1, h, w, 1], a scalar) on the wasm backend through the
- * native addon (core/native/elementwise.cc): the same float32 operation per
- * element as the wasm kernels (bitwise their results), 2.6x faster than
- * their broadcasting path on one thread. Each wraps the kernel registered
- * before it and falls back to it for operands of the same shape (there the
- * wasm kernels are as fast: the work is memory-bound), small tensors, other
- * dtypes and broadcasts the addon does not take.
+ * Add, Multiply, AddN and Relu on the wasm backend through the native addon
+ * (core/native/elementwise.cc, activation.cc), on the cores the load allows
+ * (tfjs's wasm kernels run on one thread, and take a slow path when an
+ * operand broadcasts: a per-channel vector, a per-position map [1, h, w, 1],
+ * a scalar). Each computes the same float32 operation per element as the
+ * wasm kernel (AddN sums in input order; Relu is an integer max, -0 and NaNs
+ * included), so the results are bitwise theirs. Each wraps the kernel
+ * registered before it and falls back to it for small tensors, other dtypes
+ * and broadcasts the addon does not take.
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, WasmKernelFunc, wrapWasmKernels } from '../kernels/common';
@@ -16,7 +17,7 @@ import { countNativeCall, nativeAddon } from './addon';
 export const NATIVE_ELEMENTWISE_MIN = 16384;
 
 const WRAPPED = Symbol.for('absnas.nativeElementwise');
-const OPS: Record<string, number> = { Add: 0, Multiply: 1 };
+const BINARY: Record<string, number> = { Add: 0, Multiply: 1 };
 
 /**
  * How `small` broadcasts against `full` (equal rank after right-alignment):
@@ -45,7 +46,7 @@ export function broadcastPattern(full: readonly number[], small: readonly number
 }
 
 function nativeBinary(name: string, inner: WasmKernelFunc): WasmKernelFunc {
-  const op = OPS[name];
+  const op = BINARY[name];
   return (args: KernelArgs) => {
     const lib = nativeAddon();
     if (lib == null) return inner(args);
@@ -58,22 +59,57 @@ function nativeBinary(name: string, inner: WasmKernelFunc): WasmKernelFunc {
     const [full, small] = tf.util.arraysEqual(a.shape, outShape) ? [a, b] : [b, a];
     if (!tf.util.arraysEqual(full.shape, outShape)) return inner(args);
     const pattern = broadcastPattern(full.shape, small.shape);
-    if (pattern == null || pattern.mid === n) return inner(args);
+    if (pattern == null) return inner(args);
     const { backend } = args;
-    const out = backend.makeOutput(outShape, 'float32');
-    try {
-      // views taken after the allocation, which may have grown (moved) the heap
-      lib.binary(op, f32(backend, full), f32(backend, small), pattern.mid, pattern.inner, f32(backend, out));
-    } catch (e) {
-      backend.disposeData(out.dataId);
-      throw e;
-    }
-    countNativeCall();
-    return out;
+    return nativeOutput(backend, outShape, (out) => lib.binary(op, f32(backend, full), f32(backend, small), pattern.mid, pattern.inner, out));
   };
 }
 
-/** Wraps Add and Multiply as registered now for 'wasm'. Idempotent; returns the names wrapped now. */
+/** One float32 output of `shape`, filled by `fill` with views taken after its allocation (which may move the heap). */
+function nativeOutput(backend: KernelArgs['backend'], shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  try {
+    fill(f32(backend, out));
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  }
+  countNativeCall();
+  return out;
+}
+
+function nativeAddN(_name: string, inner: WasmKernelFunc): WasmKernelFunc {
+  return (args: KernelArgs) => {
+    const lib = nativeAddon();
+    const inputs = Object.keys(args.inputs)
+      .sort((a, b) => Number(a) - Number(b))
+      .map((k) => args.inputs[k] as tf.TensorInfo);
+    const first = inputs[0];
+    if (lib == null || first == null || inputs.length < 2 || first.dtype !== 'float32' || tf.util.sizeFromShape(first.shape) < NATIVE_ELEMENTWISE_MIN) return inner(args);
+    if (inputs.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, first.shape))) return inner(args);
+    const { backend } = args;
+    return nativeOutput(backend, first.shape, (out) => lib.addN(inputs.map((t) => f32(backend, t)), out));
+  };
+}
+
+function nativeRelu(_name: string, inner: WasmKernelFunc): WasmKernelFunc {
+  return (args: KernelArgs) => {
+    const lib = nativeAddon();
+    const { x } = args.inputs;
+    if (lib == null || x == null || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < NATIVE_ELEMENTWISE_MIN) return inner(args);
+    const { backend } = args;
+    return nativeOutput(backend, x.shape, (out) => lib.relu(f32(backend, x), out));
+  };
+}
+
+const WRAPS: Record<string, (name: string, inner: WasmKernelFunc) => WasmKernelFunc> = {
+  Add: nativeBinary,
+  Multiply: nativeBinary,
+  AddN: nativeAddN,
+  Relu: nativeRelu,
+};
+
+/** Wraps Add, Multiply, AddN and Relu as registered now for 'wasm'. Idempotent; returns the names wrapped now. */
 export function registerNativeElementwise(): string[] {
-  return wrapWasmKernels(Object.keys(OPS), WRAPPED, nativeBinary);
+  return wrapWasmKernels(Object.keys(WRAPS), WRAPPED, (name, inner) => WRAPS[name](name, inner));
 }
