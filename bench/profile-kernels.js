@@ -7,7 +7,8 @@
  * Prints the mean step time, then per kernel (split at 64k elements into
  * "big" and "small" calls) its milliseconds and calls per step. Kernels that
  * call other kernels (the wasm fill-ins compose XNNPACK ones) are counted at
- * both levels, so the column can sum to more than the step. Set
+ * both levels, so the column can sum to more than the step. Then the
+ * native kernel calls per step by the thread count they ran on. Set
  * ABSNAS_NATIVE=0 / ABSNAS_WASM_HELPER=0 to profile without the native
  * kernels / the helper thread. Needs the build (`npx tsc -b`).
  */
@@ -35,14 +36,20 @@ async function main() {
   const o = options();
   const info = await core.selectBackend(o.backend);
   const totals = new Map();
+  const threads = new Map(); // native kernel calls by the thread count they ran on
   let recording = false;
   for (const k of tf.getKernelsForBackend(info.name)) {
     const inner = k.kernelFunc;
     k.kernelFunc = (args) => {
       if (!recording) return inner(args);
+      const calls = core.nativeKernelCalls();
       const t0 = performance.now();
       const out = inner(args);
       const ms = performance.now() - t0;
+      if (core.nativeKernelCalls() > calls) {
+        const n = core.nativeKernelsInfo().lastThreads;
+        threads.set(n, (threads.get(n) ?? 0) + 1);
+      }
       const size = Math.max(0, ...Object.values(args.inputs).map((t) => (t ? t.shape.reduce((p, q) => p * q, 1) : 0)));
       const key = `${k.kernelName}${size >= 65536 ? ' [big]' : ' [small]'}`;
       const e = totals.get(key) ?? { ms: 0, calls: 0 };
@@ -64,6 +71,10 @@ async function main() {
   const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, o.top);
   for (const [name, e] of rows) {
     console.log(`${name.padEnd(40)} ${(e.ms / o.steps).toFixed(1).padStart(7)} ${(e.calls / o.steps).toFixed(0).padStart(11)}`);
+  }
+  if (threads.size) {
+    const byCount = [...threads].sort((a, b) => a[0] - b[0]).map(([n, c]) => `${n}: ${(c / o.steps).toFixed(0)}`);
+    console.log(`native kernel calls per step by thread count (the load decides unless ABSNAS_NATIVE_THREADS is set): ${byCount.join(', ')}`);
   }
 }
 

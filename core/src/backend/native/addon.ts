@@ -66,6 +66,8 @@ export interface NativeKernelsInfo {
   threads: number;
   /** whether each kernel takes fewer when other work keeps cores busy (not when ABSNAS_NATIVE_THREADS fixes the count) */
   followsLoad: boolean;
+  /** the threads the last kernel ran on */
+  lastThreads: number;
 }
 
 /** Where the build puts the addon (core/native/build/), seen from src/ or dist/. */
@@ -148,7 +150,7 @@ export function nativeKernelsInfo(): NativeKernelsInfo | null {
   const a = nativeAddon();
   if (a == null) return null;
   const i = a.info();
-  return { library: `oneDNN ${i.version}`, isa: i.isa, threads: i.threads, followsLoad: i.followsLoad };
+  return { library: `oneDNN ${i.version}`, isa: i.isa, threads: i.threads, followsLoad: i.followsLoad, lastThreads: i.lastThreads };
 }
 
 /** Why the native kernels are not in use ('' when they are). */
