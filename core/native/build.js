@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds absnas's optional native CPU kernels (addon.cc with activation.cc,
- * batch_norm.cc, convolution.cc, elementwise.cc, optimizer.cc, pooling.cc,
+ * batch_norm.cc, convolution.cc, depthwise.cc, elementwise.cc, optimizer.cc, pooling.cc,
  * threads.cc) into build/absnas_native.node
  * when a C++ compiler and oneDNN's headers are present; otherwise says what
  * is missing and exits 0, and absnas runs its wasm kernels.
@@ -24,8 +24,8 @@ const { spawnSync } = require('child_process');
 
 const here = __dirname;
 /** The addon's sources and headers (also read by check-onednn3.sh). */
-const SOURCES = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'];
-const HEADERS = ['activation.h', 'batch_norm.h', 'blocks.h', 'convolution.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'simd.h', 'threads.h'];
+const SOURCES = ['addon.cc', 'activation.cc', 'batch_norm.cc', 'convolution.cc', 'depthwise.cc', 'elementwise.cc', 'optimizer.cc', 'pooling.cc', 'threads.cc'];
+const HEADERS = ['activation.h', 'batch_norm.h', 'blocks.h', 'convolution.h', 'depthwise.h', 'dnnl_compat.h', 'elementwise.h', 'optimizer.h', 'pooling.h', 'simd.h', 'threads.h'];
 const sources = SOURCES.map((f) => path.join(here, f));
 const headers = HEADERS.map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');

@@ -18,6 +18,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "depthwise.h"
 #include "dnnl_compat.h"
 #include "threads.h"
 
@@ -317,12 +318,17 @@ void filter_gradient(bool depthwise, const ConvDims& d, const float* x, const fl
 
 }  // namespace
 
+// Whether absnas's own loops take the filter gradient (depthwise.cc), not oneDNN.
+bool own_depthwise_gradient(int kind, bool depthwise, const ConvDims& d) { return kind == 2 && depthwise && d.ic == d.oc; }
+
 void convolution(int kind, bool depthwise, const ConvDims& d, const float* a, const float* b, float* out) {
+  if (own_depthwise_gradient(kind, depthwise, d)) return depthwise_filter_gradient(d, a, b, out);
   if (kind == 2) return filter_gradient(depthwise, d, a, b, out);
   execute(plan_for(kind, depthwise, d, current_threads()), a, b, out, 0);
 }
 
 std::string convolution_impl(int kind, bool depthwise, const ConvDims& d) {
+  if (own_depthwise_gradient(kind, depthwise, d)) return "absnas:depthwise_filter_gradient";
   if (kind != 2) return plan_for(kind, depthwise, d, current_threads()).impl;
   // the filter gradient's parts: the first part's implementation, built for one thread
   int first = 0;

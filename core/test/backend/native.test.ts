@@ -13,7 +13,7 @@ import { batchNormTrain, batchNormTrainUpdating, NATIVE_ADDON_PATH, nativeBatchN
 import type { Addon } from '../../src/backend/native/addon';
 import { broadcastPattern, NATIVE_ELEMENTWISE_MIN } from '../../src/backend/native/elementwise';
 import { evaluate, expectClose, NATIVE_REQUIRED, nativeRequiredError, nativeUnavailable, randomPair } from './helpers';
-import { batchNorm, batchNormGrad, Shape4 } from './reference';
+import { batchNorm, batchNormGrad, depthwiseConv2dBackpropFilter, Shape4 } from './reference';
 
 const unavailable = nativeUnavailable();
 const describeNative = unavailable === '' || NATIVE_REQUIRED ? describe : describe.skip;
@@ -256,6 +256,34 @@ describeNative('native kernels', () => {
     } finally {
       for (const p of busy) p.kill('SIGKILL');
       addon.setThreads(0);
+    }
+  });
+
+  test("the depthwise filter gradient (absnas's own loops): the float64 result, bitwise the same on any thread count", () => {
+    // 20 images (16 uneven batch chunks), 40 channels (not a whole number of vectors), 5x5 'same' and 3x3 stride 2
+    const geometries: { k: number; s: number; p: number; out: number }[] = [
+      { k: 5, s: 1, p: 2, out: 9 },
+      { k: 3, s: 2, p: 1, out: 5 },
+    ];
+    const [n, h, c] = [20, 9, 40];
+    for (const [i, g] of geometries.entries()) {
+      const xShape: Shape4 = [n, h, h, c];
+      const x = randomPair(xShape, 101 + i);
+      const dy = randomPair([n, g.out, g.out, c], 111 + i);
+      const dims = Int32Array.of(n, h, h, c, g.out, g.out, c, g.k, g.k, g.s, g.s, 1, 1, g.p, g.p, g.p, g.p);
+      expect(addon.convImpl(2, true, dims)).toBe('absnas:depthwise_filter_gradient');
+      const runs = [1, 2, 3].map((threads) => {
+        addon.setThreads(threads);
+        const dw = new Float32Array(g.k * g.k * c);
+        addon.depthwise(2, dims, Float32Array.from(x.v), Float32Array.from(dy.v), dw);
+        return dw;
+      });
+      addon.setThreads(0);
+      for (const other of runs.slice(1)) expect(Buffer.from(other.buffer).equals(Buffer.from(runs[0].buffer))).toBe(true);
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [g.p, g.p], [g.p, g.p], [0, 0]];
+      const want = depthwiseConv2dBackpropFilter(x.v, xShape, dy.v, [g.k, g.k, c, 1], { stride: [g.s, g.s], dilation: [1, 1], pad });
+      expectClose(`dW ${g.k}x${g.k} stride ${g.s}`, runs[0], want.data);
+      tf.dispose([x.t, dy.t]);
     }
   });
 
