@@ -18,6 +18,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { f32 } from '../kernels/common';
 import { wasmThreadsActive } from '../wasm-threads';
 
 export interface Addon {
@@ -173,4 +176,21 @@ export function nativeKernelCalls(): number {
 /** Counts one native kernel call (for nativeKernelCalls). */
 export function countNativeCall(): void {
   calls++;
+}
+
+/**
+ * One native kernel call with one float32 output of `shape`: `fill` gets its
+ * view, and takes its inputs' views itself (after the allocation, which may
+ * have grown and moved the heap). The output is released if it throws.
+ */
+export function nativeOutput(backend: BackendWasm, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  try {
+    fill(f32(backend, out));
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  }
+  countNativeCall();
+  return out;
 }

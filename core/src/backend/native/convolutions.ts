@@ -8,8 +8,8 @@
  * oneDNN's floor rule) and whenever the native kernels are off.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convInfo, f32, KernelArgs, need, WasmKernelFunc as KernelFunc, wrapWasmKernels } from '../kernels/common';
-import { countNativeCall, nativeAddon } from './addon';
+import { convInfo, f32, need, WasmKernelFunc as KernelFunc, wrapWasmKernels } from '../kernels/common';
+import { nativeAddon, nativeOutput } from './addon';
 
 type Kind = 0 | 1 | 2;
 
@@ -60,17 +60,8 @@ function native(kernelName: string, inner: KernelFunc): KernelFunc {
       info.dilationHeight, info.dilationWidth, p.top, p.left, p.bottom, p.right,
     );
     const outShape = kind === 0 ? info.outShape : kind === 1 ? xShape : filterShape;
-    const out = backend.makeOutput([...outShape], 'float32');
-    try {
-      // views taken after the allocation, which may have grown (moved) the heap
-      const run = depthwise ? lib.depthwise : lib.conv;
-      run(kind, dims, f32(backend, a), f32(backend, b), f32(backend, out));
-    } catch (e) {
-      backend.disposeData(out.dataId);
-      throw e;
-    }
-    countNativeCall();
-    return out;
+    const run = depthwise ? lib.depthwise : lib.conv;
+    return nativeOutput(backend, [...outShape], (out) => run(kind, dims, f32(backend, a), f32(backend, b), out));
   };
 }
 

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, WasmKernelFunc, wrapWasmKernels } from '../kernels/common';
-import { countNativeCall, nativeAddon } from './addon';
+import { nativeAddon, nativeOutput } from './addon';
 
 /** Below this many output elements the wasm kernel runs. */
 export const NATIVE_ELEMENTWISE_MIN = 16384;
@@ -63,19 +63,6 @@ function nativeBinary(name: string, inner: WasmKernelFunc): WasmKernelFunc {
     const { backend } = args;
     return nativeOutput(backend, outShape, (out) => lib.binary(op, f32(backend, full), f32(backend, small), pattern.mid, pattern.inner, out));
   };
-}
-
-/** One float32 output of `shape`, filled by `fill` with views taken after its allocation (which may move the heap). */
-function nativeOutput(backend: KernelArgs['backend'], shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  try {
-    fill(f32(backend, out));
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    throw e;
-  }
-  countNativeCall();
-  return out;
 }
 
 function nativeAddN(_name: string, inner: WasmKernelFunc): WasmKernelFunc {

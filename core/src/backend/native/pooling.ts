@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need, PadAttr, pair, RoundingMode, WasmKernelFunc, wrapWasmKernels } from '../kernels/common';
-import { Addon, countNativeCall, nativeAddon } from './addon';
+import { Addon, nativeAddon, nativeOutput } from './addon';
 
 const WRAPPED = Symbol.for('absnas.nativePooling');
 
@@ -54,18 +54,11 @@ function nativePool(name: string, inner: WasmKernelFunc): WasmKernelFunc {
       info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
       info.effectiveFilterHeight, info.effectiveFilterWidth, info.padInfo.top, info.padInfo.left,
     );
-    const out = backend.makeOutput(dy != null ? input.shape : info.outShape, 'float32');
-    try {
-      // views taken after the allocation, which may have grown (moved) the heap
+    return nativeOutput(backend, dy != null ? input.shape : info.outShape, (out) => {
       const a = f32(backend, name === 'AvgPoolGrad' ? (dy as tf.TensorInfo) : input);
       const b = k.arity === 3 ? f32(backend, dy as tf.TensorInfo) : a;
-      k.run(lib, dims, a, b, f32(backend, out));
-    } catch (e) {
-      backend.disposeData(out.dataId);
-      throw e;
-    }
-    countNativeCall();
-    return out;
+      k.run(lib, dims, a, b, out);
+    });
   };
 }
 

@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32, KernelArgs, need } from '../kernels/common';
 import { relu6Backward } from '../second-order-gradients';
-import { Addon, countNativeCall, nativeAddon } from './addon';
+import { Addon, nativeAddon, nativeOutput } from './addon';
 
 /** {dy, y} -> dy where y > 0, else 0 */
 export const RELU_GRAD = 'AbsnasReluGrad';
@@ -71,15 +71,7 @@ function kernelFor(a: MaskedGradient): tf.KernelFunc {
     if (dy.dtype !== 'float32' || saved.dtype !== 'float32') {
       throw new Error(`absnas native ${a.kernel}: expected float32 tensors, got ${dy.dtype} and ${saved.dtype}`);
     }
-    const out = backend.makeOutput(saved.shape, 'float32');
-    try {
-      a.native(lib)(f32(backend, dy), f32(backend, saved), f32(backend, out));
-    } catch (e) {
-      backend.disposeData(out.dataId);
-      throw e;
-    }
-    countNativeCall();
-    return out;
+    return nativeOutput(backend, saved.shape, (out) => a.native(lib)(f32(backend, dy), f32(backend, saved), out));
   }) as unknown as tf.KernelFunc;
 }
 
