@@ -7,13 +7,14 @@
 // machine's load, and a run's numbers must not). The inner loops run over
 // channels and vectorise.
 #include "batch_norm.h"
-#include "simd.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "simd.h"
 
 namespace absnas {
 namespace {
@@ -65,7 +66,6 @@ void each_chunk(const ChannelSums& sums, Body&& body) {
     body(j, r0, r1);
   }
 }
-
 
 // The loops over a chunk of rows, each vectorised across channels (simd.h).
 ABSNAS_SIMD void add_rows(const float* __restrict x, long r0, long r1, int c, double* __restrict s) {

@@ -13,7 +13,9 @@
 // the batch is cut into a fixed number of parts (one per core, or
 // ABSNAS_NATIVE_THREADS): each part's gradient is a one-thread primitive, the
 // parts are shared among as many threads as the load allows (one after the
-// other on a busy machine), and their sums are added in part order.
+// other on a busy machine), and their sums are added in part order. (The
+// depthwise filter gradient with one filter per channel is absnas's own loop
+// instead, in fixed batch chunks of its own: depthwise.cc.)
 #include "convolution.h"
 
 #include <oneapi/dnnl/dnnl.hpp>

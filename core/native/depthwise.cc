@@ -7,9 +7,9 @@
 // NHWC makes it simple: for each output position and tap, the input pixel
 // and dy are two contiguous runs of c values, so the loop multiplies and adds
 // across channels, vectorised (simd.h), into a [kh, kw, c] accumulator that
-// stays in L1. The batch is cut into a fixed number of
-// chunks whatever the thread count (each accumulates its own sums, added in
-// chunk order), so the result does not follow the load or the machine.
+// stays in L1. The batch is cut into 16 chunks whatever the thread count or
+// the machine (each accumulates its own sums, added in chunk order), so the
+// result follows neither the load nor the core count.
 #include "depthwise.h"
 
 #include <omp.h>

@@ -11,8 +11,9 @@
 // /proc/self/task: the calling thread, the OpenMP workers still spinning for
 // the next kernel, V8's and tfjs's helpers; counted as other work, they made
 // 27-31% of the kernels of an NB201 step on a quiet machine run on one
-// thread), subtracted from the cores OpenMP may use. With every core busy that is 1: the kernel runs on
-// the calling thread alone, no worker is woken, and absnas runs at its
+// thread), subtracted from the cores OpenMP may use. With every core busy
+// that is 1: the kernel runs on the calling thread alone, no worker is
+// woken, and absnas runs at its
 // single-threaded speed. Where /proc/loadavg is missing (not Linux) the count
 // is the maximum. A kernel's result does not depend on the count: reductions
 // cut their work in a fixed number of parts (threads.h).

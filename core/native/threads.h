@@ -16,7 +16,7 @@ bool threads_follow_load();
 // parallel work or oneDNN primitive creation. A kernel's result must not
 // depend on the count (the count follows the load, a run's numbers must not):
 // reductions split their work in a fixed number of parts (batch_norm.cc,
-// convolution.cc's filter gradient).
+// convolution.cc's filter gradient, depthwise.cc).
 int begin_kernel_threads();
 
 // The count chosen by the last begin_kernel_threads().
