@@ -1,7 +1,7 @@
 // The filter gradient of a depthwise convolution (channel multiplier 1), in
 // absnas's own loops: oneDNN 2.x runs it with its generic grouped-convolution
-// code for 5x5 filters (`jit:avx512_core`, ~8 GFLOP/s: 15 ms of an MBConv
-// block's 144-channel 16x16 layer on one thread), and, as every filter
+// code for 5x5 filters (`jit:avx512_core`, ~8 GFLOP/s: 16 ms of an MBConv
+// block's 144-channel 16x16 layer on one thread; bench/native-kernels.js), and, as every filter
 // gradient through oneDNN, only in fixed batch parts here (convolution.cc).
 //
 // NHWC makes it simple: for each output position and tap, the input pixel
